@@ -1,0 +1,94 @@
+package imsd
+
+import "time"
+
+// Domain is an account: the owner of users, groups, projects and
+// enterprise projects.
+type Domain struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Project is an IAM project: a region project (its name is the region id)
+// or a sub-project named "<region>_<suffix>".
+type Project struct {
+	ID          string
+	DomainID    string
+	Name        string
+	Description string
+	Enabled     bool
+	CreatedAt   time.Time
+}
+
+// User is an IAM user. The account's root user has IsRoot set and bypasses
+// policy evaluation.
+type User struct {
+	ID       string
+	DomainID string
+	Name     string
+	// PasswordHash is an encoded argon2id hash; never the password.
+	PasswordHash string
+	Enabled      bool
+	IsRoot       bool
+	Description  string
+	Email        string
+	// PasswordChangedAt invalidates tokens issued before it.
+	PasswordChangedAt time.Time
+	CreatedAt         time.Time
+}
+
+// AccessKey is a permanent AK/SK pair of a user. The secret is stored
+// encrypted (SecretSealed); the plain secret is only ever shown once.
+type AccessKey struct {
+	AccessKey    string
+	UserID       string
+	DomainID     string
+	SecretSealed []byte
+	// Status is "active" or "inactive".
+	Status      string
+	Description string
+	CreatedAt   time.Time
+}
+
+// EnterpriseProject groups resources across regions for authorization. The
+// default enterprise project "0" is implicit in every domain and is not stored.
+type EnterpriseProject struct {
+	ID          string
+	DomainID    string
+	Name        string
+	Description string
+	// Status is 1 (enabled) or 2 (disabled), as EPS reports it.
+	Status    int
+	Type      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Enterprise project statuses.
+const (
+	EnterpriseProjectEnabled  = 1
+	EnterpriseProjectDisabled = 2
+)
+
+// Principal is the authenticated caller of one request.
+type Principal struct {
+	DomainID   string
+	DomainName string
+	// ProjectID is the project the request is scoped to ("" for
+	// domain-scoped calls).
+	ProjectID   string
+	ProjectName string
+	UserID      string
+	UserName    string
+	// IsRoot marks the account's root user.
+	IsRoot bool
+	// AuthMethod is "aksk" or "token".
+	AuthMethod string
+	// AccessKey is the AK used, when AuthMethod is "aksk".
+	AccessKey string
+	// SourceIP is the client address, for IP conditions.
+	SourceIP string
+	// MFA reports whether the session was authenticated with MFA.
+	MFA bool
+}

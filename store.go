@@ -1,0 +1,91 @@
+package imsd
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the metadata store. Its Queries run outside any transaction;
+// InTx runs a function whose Queries all belong to one transaction, which
+// commits when the function returns nil and rolls back otherwise.
+//
+// A store holds no policy: it never authorizes and never validates beyond
+// its own integrity (uniqueness, existence). Every method returns
+// ErrNotFound (wrapped or not) for a missing row and ErrConflict for a
+// violated uniqueness rule or a lost optimistic-concurrency race.
+type Store interface {
+	Queries
+	// InTx runs fn in one transaction.
+	InTx(ctx context.Context, fn func(q Queries) error) error
+	// Close releases the store's connections.
+	Close() error
+}
+
+// Queries is every data operation of the store. Methods are named entity
+// first, verb second.
+type Queries interface {
+	DomainInsert(ctx context.Context, d *Domain) error
+	DomainGet(ctx context.Context, id string) (*Domain, error)
+	DomainGetByName(ctx context.Context, name string) (*Domain, error)
+	DomainList(ctx context.Context) ([]*Domain, error)
+
+	ProjectInsert(ctx context.Context, p *Project) error
+	ProjectGet(ctx context.Context, id string) (*Project, error)
+	// ProjectGetByName finds a project of the domain by name.
+	ProjectGetByName(ctx context.Context, domainID, name string) (*Project, error)
+	ProjectList(ctx context.Context, domainID string) ([]*Project, error)
+	ProjectUpdate(ctx context.Context, p *Project) error
+
+	UserInsert(ctx context.Context, u *User) error
+	UserGet(ctx context.Context, id string) (*User, error)
+	UserGetByName(ctx context.Context, domainID, name string) (*User, error)
+	UserList(ctx context.Context, domainID string) ([]*User, error)
+	UserUpdate(ctx context.Context, u *User) error
+	UserDelete(ctx context.Context, id string) error
+
+	AccessKeyInsert(ctx context.Context, k *AccessKey) error
+	AccessKeyGet(ctx context.Context, accessKey string) (*AccessKey, error)
+	AccessKeyList(ctx context.Context, userID string) ([]*AccessKey, error)
+	AccessKeyUpdate(ctx context.Context, k *AccessKey) error
+	AccessKeyDelete(ctx context.Context, accessKey string) error
+
+	EnterpriseProjectInsert(ctx context.Context, ep *EnterpriseProject) error
+	EnterpriseProjectGet(ctx context.Context, id string) (*EnterpriseProject, error)
+	EnterpriseProjectList(ctx context.Context, domainID string) ([]*EnterpriseProject, error)
+	EnterpriseProjectUpdate(ctx context.Context, ep *EnterpriseProject) error
+
+	ImageInsert(ctx context.Context, img *Image) error
+	ImageGet(ctx context.Context, id string) (*Image, error)
+	// ImageUpdate replaces every stored field of the image with the given id.
+	ImageUpdate(ctx context.Context, img *Image) error
+	// ImageDelete removes the row; the blob it referenced is freed by GC
+	// once no other image references it.
+	ImageDelete(ctx context.Context, id string) error
+	// ImageList returns the images matching q in q's order. A Marker that
+	// names no image of q.DomainID returns ErrNotFound.
+	ImageList(ctx context.Context, q ImageQuery) ([]*Image, error)
+	// ImageCount counts the images matching q (sorting and paging ignored).
+	ImageCount(ctx context.Context, q ImageQuery) (int, error)
+	// BlobRefCount counts the images (of any domain and status) that
+	// reference the blob digest.
+	BlobRefCount(ctx context.Context, digest string) (int, error)
+
+	JobInsert(ctx context.Context, j *Job) error
+	JobGet(ctx context.Context, id string) (*Job, error)
+	// JobGetByClientToken finds the newest job of the project with that
+	// client token created at or after since.
+	JobGetByClientToken(ctx context.Context, projectID, token string, since time.Time) (*Job, error)
+	// JobUpdate replaces the mutable fields of a job (status, progress,
+	// current task, error, lease, times). It returns ErrConflict when the
+	// stored lease owner differs from j.LeaseOwner, so a runner that lost
+	// its lease cannot overwrite the new owner's work.
+	JobUpdate(ctx context.Context, j *Job) error
+	// JobClaim atomically takes the oldest claimable job — INIT, or RUNNING
+	// with a lease expired before now — whose project has fewer than
+	// maxPerProject jobs RUNNING under an unexpired lease (0 = no limit). It
+	// sets status RUNNING, the lease, BeginTime (when zero) and increments
+	// Attempts. It returns ErrNotFound when nothing is claimable.
+	JobClaim(ctx context.Context, owner string, now time.Time, lease time.Duration, maxPerProject int) (*Job, error)
+	// JobList returns jobs with one of the statuses, oldest first.
+	JobList(ctx context.Context, statuses []JobStatus) ([]*Job, error)
+}
