@@ -91,4 +91,16 @@ type Principal struct {
 	SourceIP string
 	// MFA reports whether the session was authenticated with MFA.
 	MFA bool
+	// SessionPolicy is the inline policy (JSON) of temporary credentials;
+	// when set, a request must be allowed by it as well as by the user's
+	// own permissions.
+	SessionPolicy []byte
+}
+
+// Check is one authorization question: may the principal perform Action on
+// a resource in EnterpriseProject? EnterpriseProject is "" when the action
+// is not resource bound or enterprise-project grants cannot satisfy it.
+type Check struct {
+	Action            string
+	EnterpriseProject string
 }

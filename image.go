@@ -148,8 +148,9 @@ func SplitTag(tag string) (key, value string, ok bool) {
 	return strings.Cut(tag, "=")
 }
 
-// ImageQuery selects images. Empty fields do not filter. DomainID is always
-// set by the service; a store must never return images of another domain.
+// ImageQuery selects images. Empty fields do not filter. The service sets
+// DomainID on every caller-driven query so no caller sees another domain's
+// images; only maintenance (crash recovery) queries leave it empty.
 type ImageQuery struct {
 	DomainID string
 	// Owner restricts to images owned by this project.

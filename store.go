@@ -24,6 +24,9 @@ type Store interface {
 // Queries is every data operation of the store. Methods are named entity
 // first, verb second.
 type Queries interface {
+	// IdentityQueries are groups, memberships, custom policies and grants.
+	IdentityQueries
+
 	DomainInsert(ctx context.Context, d *Domain) error
 	DomainGet(ctx context.Context, id string) (*Domain, error)
 	DomainGetByName(ctx context.Context, name string) (*Domain, error)

@@ -1,0 +1,122 @@
+// Package postgres is the scale-out metadata store: imsd.Store on
+// PostgreSQL through pgx's database/sql driver.
+//
+// Transactions run at READ COMMITTED. Job claims use FOR UPDATE SKIP
+// LOCKED so concurrent runners never take the same job; claims with a
+// per-project limit, migrations and client-token lookups inside a
+// transaction additionally take transaction-scoped advisory locks, keyed by
+// the current schema so that stores in different schemas of one database
+// never wait for each other.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/imsd/imsd/store/sqldb"
+)
+
+// maxConns caps the connections of a store's pool.
+const maxConns = 16
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// PostgreSQL error codes (SQLSTATE) the store translates.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+	codeDuplicateSchema     = "42P06"
+)
+
+// dialect is the PostgreSQL dialect of the shared SQL.
+var dialect = &sqldb.Dialect{
+	Name:                 "postgres",
+	NumberedPlaceholders: true,
+	JSONValue: func(col string) string {
+		return "(" + col + "::jsonb ->> CAST(? AS text))"
+	},
+	JSONArrayContains: func(col string) string {
+		return "(" + col + "::jsonb @> jsonb_build_array(CAST(? AS text)))"
+	},
+	LockRows:              " FOR UPDATE SKIP LOCKED",
+	LockKey:               "SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || ':' || CAST(? AS text)))",
+	Time:                  sqldb.TimeValue,
+	IsUniqueViolation:     isCode(codeUniqueViolation),
+	IsForeignKeyViolation: isCode(codeForeignKeyViolation),
+}
+
+// isCode returns a function reporting whether an error is a PostgreSQL
+// error with the SQLSTATE code.
+func isCode(code string) func(error) bool {
+	return func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == code
+	}
+}
+
+// Store is the PostgreSQL metadata store.
+type Store struct {
+	*sqldb.DB
+}
+
+// Open connects to the database at url (a postgres:// URL or key=value
+// DSN, as pgx accepts) and applies pending migrations to the schema the
+// connection's search_path selects.
+func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenSchema(ctx, url, "")
+}
+
+// OpenSchema is Open with every connection's search_path set to schema,
+// which is created when missing. The empty schema keeps the URL's
+// search_path. Tests use it to isolate themselves in a fresh schema.
+func OpenSchema(ctx context.Context, url, schema string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	if schema != "" {
+		cfg.RuntimeParams["search_path"] = quoteIdent(schema)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if schema != "" {
+		// IF NOT EXISTS still races with a concurrent creator; losing
+		// that race is fine.
+		_, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(schema))
+		if err != nil && !isCode(codeUniqueViolation)(err) && !isCode(codeDuplicateSchema)(err) {
+			db.Close()
+			return nil, fmt.Errorf("postgres: create schema %s: %w", schema, err)
+		}
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := sqldb.Migrate(ctx, db, dialect, sub); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{sqldb.New(dialect, db, nil)}, nil
+}
+
+// quoteIdent quotes a PostgreSQL identifier.
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
