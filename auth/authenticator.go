@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/auth/sigv"
+)
+
+// Authenticator resolves the caller of a request from its AK/SK signature
+// and X-Project-Id header.
+type Authenticator struct {
+	store    imsd.Store
+	sealer   *Sealer
+	verifier *sigv.Verifier
+	log      *slog.Logger
+}
+
+// NewAuthenticator returns an Authenticator. verifier and log may be nil.
+func NewAuthenticator(store imsd.Store, sealer *Sealer, verifier *sigv.Verifier, log *slog.Logger) *Authenticator {
+	if verifier == nil {
+		verifier = &sigv.Verifier{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Authenticator{store: store, sealer: sealer, verifier: verifier, log: log}
+}
+
+// failure is the one answer every authentication failure gets; the reason
+// is logged, never sent.
+func failure(msg string) error {
+	return imsd.Errorf(imsd.CodeAuthFailed, "Incorrect IAM authentication information: %s", msg)
+}
+
+// Authenticate implements imshttp.Authenticator.
+func (a *Authenticator) Authenticate(r *http.Request) (*imsd.Principal, error) {
+	ctx := r.Context()
+	if r.Header.Get("Authorization") == "" {
+		if r.Header.Get("X-Auth-Token") != "" {
+			return nil, failure("decrypt token fail")
+		}
+		return nil, failure("x-auth-token not found")
+	}
+	var key *imsd.AccessKey
+	var user *imsd.User
+	lookup := func(ak string) ([]byte, error) {
+		k, err := a.store.AccessKeyGet(ctx, ak)
+		if errors.Is(err, imsd.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if k.Status != "active" {
+			return nil, nil
+		}
+		u, err := a.store.UserGet(ctx, k.UserID)
+		if errors.Is(err, imsd.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !u.Enabled {
+			return nil, nil
+		}
+		sk, err := a.sealer.Open(k.SecretSealed, []byte(k.AccessKey))
+		if err != nil {
+			return nil, err
+		}
+		key, user = k, u
+		return sk, nil
+	}
+	res, err := a.verifier.VerifyRequest(r, lookup)
+	if err != nil {
+		var se *sigv.Error
+		if errors.As(err, &se) && se.Kind == sigv.KindLookupFailed {
+			return nil, &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: err}
+		}
+		a.log.Info("authentication failed", "access_key", res.AccessKey, "reason", err.Error(), "path", r.URL.Path)
+		return nil, failure("verify aksk signature fail")
+	}
+	p, err := a.principal(ctx, user, key, r.Header.Get("X-Project-Id"))
+	if err == nil {
+		if d := r.Header.Get("X-Domain-Id"); d != "" && d != p.DomainID {
+			err = failure("the domain in X-Domain-Id does not belong to the credential's account")
+		}
+	}
+	if err != nil {
+		a.log.Info("authentication failed", "access_key", res.AccessKey, "reason", err.Error(), "path", r.URL.Path)
+		return nil, err
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		p.SourceIP = host
+	}
+	return p, nil
+}
+
+// principal builds the principal of an authenticated user, scoped to the
+// project named by X-Project-Id when given. A project of another account, or
+// none at all, is the same authentication failure.
+func (a *Authenticator) principal(ctx context.Context, u *imsd.User, k *imsd.AccessKey, projectID string) (*imsd.Principal, error) {
+	d, err := a.store.DomainGet(ctx, u.DomainID)
+	if err != nil {
+		return nil, &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: err}
+	}
+	p := &imsd.Principal{DomainID: d.ID, DomainName: d.Name, UserID: u.ID, UserName: u.Name, IsRoot: u.IsRoot,
+		AuthMethod: "aksk", AccessKey: k.AccessKey}
+	if projectID != "" {
+		proj, err := a.store.ProjectGet(ctx, projectID)
+		if err != nil && !errors.Is(err, imsd.ErrNotFound) {
+			return nil, &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: err}
+		}
+		if err != nil || proj.DomainID != d.ID || !proj.Enabled {
+			return nil, failure("the project in X-Project-Id does not belong to the credential's account")
+		}
+		p.ProjectID, p.ProjectName = proj.ID, proj.Name
+	}
+	return p, nil
+}
