@@ -1,0 +1,236 @@
+// Package imshttp serves the IMS wire API over HTTP: routing, request ids,
+// authentication, the single error writer, and one file of handlers per
+// resource. Handlers only translate between the wire and the service layer.
+package imshttp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/api"
+	"github.com/imsd/imsd/service"
+)
+
+// Authenticator resolves the caller of a request. It returns an *imsd.Error
+// (CodeAuthFailed → 401) when the request is not authentic. It may read and
+// must then restore r.Body.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*imsd.Principal, error)
+}
+
+// Server is the HTTP front of a service.Service.
+type Server struct {
+	svc   *service.Service
+	authn Authenticator
+	log   *slog.Logger
+	// OnAuthzSkipped, when set, is called with the route name whenever an
+	// authenticated route returned without consulting the authorizer. Such
+	// a route is a bug; it is always logged, and tests fail on it.
+	OnAuthzSkipped func(route string)
+	ready          func() bool
+}
+
+// New returns a Server. log may be nil.
+func New(svc *service.Service, authn Authenticator, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{svc: svc, authn: authn, log: log, ready: func() bool { return true }}
+}
+
+// SetReady sets the readiness probe behind GET /healthz.
+func (s *Server) SetReady(f func() bool) { s.ready = f }
+
+type principalKey struct{}
+
+func principal(r *http.Request) *imsd.Principal {
+	p, _ := r.Context().Value(principalKey{}).(*imsd.Principal)
+	return p
+}
+
+// handlers maps route names to handler methods.
+func (s *Server) handlers() map[string]http.HandlerFunc {
+	m := s.imsHandlers()
+	for name, h := range s.iamHandlers() {
+		m[name] = h
+	}
+	return m
+}
+
+// imsHandlers maps the image service's route names to handlers.
+func (s *Server) imsHandlers() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"Health":                      s.handleHealth,
+		"ListVersions":                s.handleListVersions,
+		"ShowVersion":                 s.handleShowVersion,
+		"GlanceShowImageSchemas":      s.handleImageSchema,
+		"GlanceListImageSchemas":      s.handleImagesSchema,
+		"GlanceCreateImageMetadata":   s.handleGlanceCreate,
+		"GlanceListImages":            s.handleGlanceList,
+		"GlanceShowImage":             s.handleGlanceShow,
+		"GlanceUpdateImage":           s.handleGlanceUpdate,
+		"GlanceDeleteImage":           s.handleDelete,
+		"UploadImageFile":             s.handleUpload,
+		"DownloadImageFile":           s.handleDownload,
+		"GlanceCreateTag":             s.handleGlanceTagAdd,
+		"GlanceDeleteTag":             s.handleGlanceTagDelete,
+		"ListImages":                  s.handleListImages,
+		"UpdateImage":                 s.handleUpdateImage,
+		"ShowImageQuota":              s.handleQuota,
+		"ListOsVersions":              s.handleOSVersions,
+		"AddImageTag":                 s.handleAddImageTag,
+		"BatchAddOrDeleteTags":        s.handleBatchTags,
+		"DeleteImageTag":              s.handleDeleteImageTag,
+		"ListImageTags":               s.handleListImageTags,
+		"ListImagesTags":              s.handleListProjectTags,
+		"ListImageByTags":             s.handleListImageByTags,
+		"BatchDeleteTags":             s.handleBatchDeleteTags,
+		"CreateOrUpdateTags":          s.handleCreateOrUpdateTags,
+		"ListTags":                    s.handleListTags,
+		"CopyImageInRegion":           s.handleCopy(false),
+		"CopyImageInRegionInSafeMode": s.handleCopy(true),
+		"ShowJob":                     s.handleShowJob,
+		"ShowJobProgress":             s.handleShowJobProgress,
+	}
+}
+
+// Handler returns the routed handler with every middleware applied. It
+// fails when the route table names a handler that does not exist.
+func (s *Server) Handler() (http.Handler, error) {
+	r := chi.NewRouter()
+	r.Use(s.requestID, s.recoverer, s.accessLog)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, imsd.Errorf(imsd.CodeRouteNotFound, "No API matches %s %s.", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, imsd.Errorf(imsd.CodeRouteNotFound, "No API matches %s %s.", r.Method, r.URL.Path))
+	})
+	hs := s.handlers()
+	for _, rt := range api.Routes() {
+		h, ok := hs[rt.Name]
+		if !ok {
+			return nil, fmt.Errorf("imshttp: route %s has no handler", rt.Name)
+		}
+		if !rt.Public {
+			if len(rt.Actions) == 0 {
+				return nil, fmt.Errorf("imshttp: route %s declares no IAM action", rt.Name)
+			}
+			h = s.authenticated(rt, h)
+		}
+		r.Method(rt.Method, rt.Pattern, h)
+	}
+	return r, nil
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", newRequestID())
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic in handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()),
+					"request_id", w.Header().Get("X-Request-Id"))
+				s.writeError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes,
+			"duration_ms", time.Since(start).Milliseconds(), "request_id", w.Header().Get("X-Request-Id"))
+	})
+}
+
+// authenticated authenticates the caller, checks a {project_id} path
+// parameter against the caller's project, and verifies afterwards that the
+// handler consulted the authorizer.
+func (s *Server) authenticated(rt api.Route, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authn.Authenticate(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if pid := chi.URLParam(r, "project_id"); pid != "" && pid != p.ProjectID {
+			s.writeError(w, r, imsd.Errorf(imsd.CodeProjectMismatch, "The project ID in the path does not match the project of the request (X-Project-Id or token scope)."))
+			return
+		}
+		if p.ProjectID == "" && !rt.Global {
+			s.writeError(w, r, imsd.Errorf(imsd.CodeProjectMismatch, "This API needs a project: send X-Project-Id or use a project-scoped token."))
+			return
+		}
+		mark := &service.AuthzMark{}
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		ctx = service.WithAuthzMark(ctx, mark)
+		sw := &statusWriter{ResponseWriter: w}
+		next(sw, r.WithContext(ctx))
+		if !mark.Checked {
+			s.log.Error("route returned without an authorization decision", "route", rt.Name, "status", sw.status)
+			if s.OnAuthzSkipped != nil {
+				s.OnAuthzSkipped(rt.Name)
+			}
+		}
+	}
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if !s.ready() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

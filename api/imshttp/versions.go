@@ -1,0 +1,106 @@
+package imshttp
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/service"
+)
+
+type version struct {
+	ID     string
+	Status string
+}
+
+var versions = []version{{"v2.1", "CURRENT"}, {"v2.0", "SUPPORTED"}, {"v1.0", "SUPPORTED"}}
+
+func versionJSON(r *http.Request, v version) map[string]any {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return map[string]any{"id": v.ID, "status": v.Status, "updated": "2026-11-26T00:00:00Z",
+		"links": []map[string]string{{"rel": "self", "href": scheme + "://" + r.Host + "/" + v.ID[:2] + "/"}}}
+}
+
+// handleListVersions answers version discovery (GET /). OTC documents 300
+// Multiple Choices, as Glance answers.
+func (s *Server) handleListVersions(w http.ResponseWriter, r *http.Request) {
+	out := make([]map[string]any, len(versions))
+	for i, v := range versions {
+		out[i] = versionJSON(r, v)
+	}
+	writeJSON(w, http.StatusMultipleChoices, map[string]any{"versions": out})
+}
+
+func (s *Server) handleShowVersion(w http.ResponseWriter, r *http.Request) {
+	want := chi.URLParam(r, "version")
+	for _, v := range versions {
+		if want == v.ID || want == v.ID[:2] {
+			writeJSON(w, http.StatusOK, map[string]any{"version": versionJSON(r, v)})
+			return
+		}
+	}
+	s.writeError(w, r, imsd.Errorf(imsd.CodeRouteNotFound, "No API version %q; see GET / for the versions.", want))
+}
+
+var imageSchemaProps = map[string]any{
+	"id": map[string]string{"type": "string"}, "name": map[string]any{"type": []string{"null", "string"}},
+	"status": map[string]string{"type": "string"}, "visibility": map[string]string{"type": "string"},
+	"protected": map[string]string{"type": "boolean"}, "tags": map[string]any{"type": "array"},
+	"disk_format": map[string]any{"type": []string{"null", "string"}}, "container_format": map[string]any{"type": []string{"null", "string"}},
+	"min_disk": map[string]string{"type": "integer"}, "min_ram": map[string]string{"type": "integer"},
+	"size": map[string]any{"type": []string{"null", "integer"}}, "owner": map[string]any{"type": []string{"null", "string"}},
+	"created_at": map[string]string{"type": "string"}, "updated_at": map[string]string{"type": "string"},
+}
+
+func (s *Server) handleImageSchema(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"name": "image", "properties": imageSchemaProps, "additionalProperties": map[string]string{"type": "string"},
+		"links": []map[string]string{{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"}, {"rel": "describedby", "href": "{schema}"}}})
+}
+
+func (s *Server) handleImagesSchema(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"name": "images",
+		"properties": map[string]any{"images": map[string]any{"type": "array", "items": map[string]any{"name": "image", "properties": imageSchemaProps}},
+			"schema": map[string]string{"type": "string"}, "first": map[string]string{"type": "string"}, "next": map[string]string{"type": "string"}},
+		"links": []map[string]string{{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"}, {"rel": "describedby", "href": "{schema}"}}})
+}
+
+// osVersions is the catalogue of OS versions ListOsVersions reports.
+var osVersions = []struct {
+	platform string
+	versions []string
+}{
+	{"CentOS", []string{"CentOS 7.9 64bit", "CentOS 8.2 64bit"}},
+	{"Debian", []string{"Debian GNU/Linux 11.1.0 64bit", "Debian GNU/Linux 12.0.0 64bit"}},
+	{"Ubuntu", []string{"Ubuntu 20.04 server 64bit", "Ubuntu 22.04 server 64bit", "Ubuntu 24.04 server 64bit"}},
+	{"EulerOS", []string{"EulerOS 2.9 64bit"}},
+	{"Huawei Cloud EulerOS", []string{"Huawei Cloud EulerOS 2.0 64bit"}},
+	{"Windows", []string{"Windows Server 2019 Datacenter 64bit", "Windows Server 2022 Datacenter 64bit"}},
+	{"Other", []string{"Other Linux(64 bit)", "Other Linux(32 bit)"}},
+}
+
+func (s *Server) handleOSVersions(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.Authorize(r.Context(), principal(r), service.Check{Action: "ims:images:list"}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := []map[string]any{}
+	for _, p := range osVersions {
+		var list []map[string]any
+		for _, v := range p.versions {
+			bit, osType := 64, "Linux"
+			if p.platform == "Windows" {
+				osType = "Windows"
+			}
+			if v == "Other Linux(32 bit)" {
+				bit = 32
+			}
+			list = append(list, map[string]any{"platform": p.platform, "os_version_key": v, "os_version": v, "os_bit": bit, "os_type": osType})
+		}
+		out = append(out, map[string]any{"platform": p.platform, "version_list": list})
+	}
+	writeJSON(w, http.StatusOK, out)
+}

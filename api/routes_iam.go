@@ -1,0 +1,4 @@
+package api
+
+// iamRoutes are the identity (IAM) and enterprise-project (EPS) endpoints.
+var iamRoutes = []Route{}

@@ -1,0 +1,277 @@
+// Package app wires imsd together: it opens the configured store and blob
+// backends, the service, the job runner and the HTTP server, performs the
+// first-start bootstrap, and runs until its context ends. cmd/imsd only
+// parses flags into a Config; end-to-end tests start an App directly.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/api/imshttp"
+	"github.com/imsd/imsd/auth"
+	"github.com/imsd/imsd/authz"
+	"github.com/imsd/imsd/blob/fs"
+	blobs3 "github.com/imsd/imsd/blob/s3"
+	"github.com/imsd/imsd/jobs"
+	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/store/postgres"
+	"github.com/imsd/imsd/store/sqlite"
+)
+
+// Config is everything an App needs. DefaultConfig gives the embedded
+// single-node setup.
+type Config struct {
+	// DataDir holds the SQLite database, local blobs, the master key and
+	// bootstrap.json (default ./imsd-data).
+	DataDir string
+	// Listen is the HTTP listen address (default 127.0.0.1:9292); port 0
+	// picks a free port.
+	Listen string
+	// Region is the region id of the bootstrap project (default local-1).
+	Region string
+	// PostgresURL selects PostgreSQL for metadata instead of SQLite.
+	PostgresURL string
+	// S3 selects an S3-compatible blob store instead of DataDir/blobs when
+	// its Endpoint is set.
+	S3 blobs3.Config
+	// Service tunes the service (quota, size limit, ...).
+	Service service.Config
+	// Jobs tunes the job runner.
+	Jobs jobs.Config
+	// GCInterval is how often garbage collection runs (default 10 min);
+	// GCGrace is the age below which unreferenced data is kept (default 1 h).
+	GCInterval time.Duration
+	GCGrace    time.Duration
+	// Log receives the server log; nil discards it.
+	Log *slog.Logger
+}
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	return Config{DataDir: "./imsd-data", Listen: "127.0.0.1:9292", Region: "local-1",
+		GCInterval: 10 * time.Minute, GCGrace: time.Hour}
+}
+
+// App is a running (or ready to run) imsd.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	Store    imsd.Store
+	Blobs    imsd.BlobStore
+	Service  *service.Service
+	Runner   *jobs.Runner
+	Sealer   *auth.Sealer
+	Authz    *authz.Authorizer
+	listener net.Listener
+	server   *http.Server
+	ready    atomic.Bool
+	// HTTP is the server's handler, for tests that serve it themselves.
+	HTTP http.Handler
+	// Server is the HTTP front, for tests that set its hooks.
+	Server *imshttp.Server
+}
+
+// Open opens the backends and builds every component; it does not listen
+// yet. Close releases what Open acquired.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	def := DefaultConfig()
+	if cfg.DataDir == "" {
+		cfg.DataDir = def.DataDir
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = def.Listen
+	}
+	if cfg.Region == "" {
+		cfg.Region = def.Region
+	}
+	if cfg.GCInterval == 0 {
+		cfg.GCInterval = def.GCInterval
+	}
+	if cfg.GCGrace == 0 {
+		cfg.GCGrace = def.GCGrace
+	}
+	cfg.Service.Region = cfg.Region
+	a := &App{cfg: cfg, log: cfg.Log}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, "master.key"))
+	if err != nil {
+		return nil, err
+	}
+	if a.Sealer, err = auth.NewSealer(key); err != nil {
+		return nil, err
+	}
+	if cfg.PostgresURL != "" {
+		a.Store, err = postgres.Open(ctx, cfg.PostgresURL)
+	} else {
+		a.Store, err = sqlite.Open(filepath.Join(cfg.DataDir, "imsd.db"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if cfg.S3.Endpoint != "" {
+		a.Blobs, err = blobs3.New(ctx, cfg.S3)
+	} else {
+		a.Blobs, err = fs.New(filepath.Join(cfg.DataDir, "blobs"))
+	}
+	if err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("open blob store: %w", err)
+	}
+	a.Authz = authz.New(a.Store, nil, a.log)
+	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service})
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	a.Runner = jobs.New(a.Store, a.Service.FinishJob, nil, a.log, cfg.Jobs)
+	a.Runner.Handle(imsd.JobTypeCopyInRegion, a.Service.RunCopyJob)
+	a.Service.SetWakeup(a.Runner.Wakeup)
+	authn := auth.NewAuthenticator(a.Store, a.Sealer, nil, a.log)
+	a.Server = imshttp.New(a.Service, authn, a.log)
+	a.Server.SetReady(a.ready.Load)
+	if a.HTTP, err = a.Server.Handler(); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// singleNode reports whether this process is the only user of its store
+// (the embedded SQLite mode).
+func (a *App) singleNode() bool { return a.cfg.PostgresURL == "" }
+
+// Listen binds the HTTP listener and returns its address.
+func (a *App) Listen() (string, error) {
+	l, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return "", err
+	}
+	a.listener = l
+	return l.Addr().String(), nil
+}
+
+// Endpoint returns the base URL clients use, once listening.
+func (a *App) Endpoint() string {
+	if a.listener == nil {
+		return ""
+	}
+	return "http://" + a.listener.Addr().String()
+}
+
+// BootstrapPath is where the first start writes the account credentials.
+func (a *App) BootstrapPath() string { return filepath.Join(a.cfg.DataDir, "bootstrap.json") }
+
+// Bootstrap creates the first account on an empty store and writes
+// bootstrap.json (mode 0600). On later starts it leaves both alone.
+func (a *App) Bootstrap(ctx context.Context) error {
+	domains, err := a.Store.DomainList(ctx)
+	if err != nil {
+		return err
+	}
+	if len(domains) > 0 {
+		if _, err := os.Stat(a.BootstrapPath()); err == nil {
+			a.log.Info("using existing account; credentials are in the bootstrap file", "path", a.BootstrapPath())
+		}
+		return nil
+	}
+	creds, err := a.Service.CreateAccount(ctx, "imsd", a.Sealer)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	creds.Endpoint = a.Endpoint()
+	b, err := json.MarshalIndent(creds, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := a.BootstrapPath() + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, a.BootstrapPath()); err != nil {
+		return err
+	}
+	a.log.Info("first start: account created; credentials written to the bootstrap file", "path", a.BootstrapPath(),
+		"domain_name", creds.DomainName, "project_id", creds.ProjectID)
+	return nil
+}
+
+// Run recovers from any crash, starts the job runner, GC and the HTTP
+// server, and blocks until ctx ends; then it shuts down gracefully. Listen
+// must have been called.
+func (a *App) Run(ctx context.Context) error {
+	if a.listener == nil {
+		return errors.New("app: Run before Listen")
+	}
+	if err := a.Bootstrap(ctx); err != nil {
+		return err
+	}
+	if err := a.Service.Recover(ctx, a.singleNode()); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.Runner.Start(runCtx)
+	go a.gcLoop(runCtx)
+	a.server = &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	a.ready.Store(true)
+	a.log.Info("imsd ready", "endpoint", a.Endpoint(), "data_dir", a.cfg.DataDir, "region", a.cfg.Region)
+	select {
+	case err := <-errc:
+		cancel()
+		a.Runner.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	a.ready.Store(false)
+	a.log.Info("shutting down")
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	err := a.server.Shutdown(shutdownCtx)
+	cancel()
+	a.Runner.Wait()
+	return err
+}
+
+func (a *App) gcLoop(ctx context.Context) {
+	t := time.NewTicker(a.cfg.GCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			res, err := a.Service.GC(ctx, a.cfg.GCGrace)
+			if err != nil && ctx.Err() == nil {
+				a.log.Error("gc", "err", err)
+				continue
+			}
+			a.log.Info("gc done", "blobs_deleted", res.BlobsDeleted, "bytes_freed", res.BytesFreed, "staging_purged", res.StagingPurged)
+		}
+	}
+}
+
+// Close releases the store.
+func (a *App) Close() error {
+	if a.listener != nil && a.server == nil {
+		a.listener.Close()
+	}
+	return a.Store.Close()
+}

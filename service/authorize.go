@@ -1,0 +1,94 @@
+package service
+
+import (
+	"context"
+
+	"github.com/imsd/imsd"
+)
+
+// Check is one authorization question (see imsd.Check).
+type Check = imsd.Check
+
+// Authorizer decides checks for a principal. It returns nil when every
+// check is allowed and an *imsd.Error with CodeForbidden otherwise.
+type Authorizer interface {
+	Authorize(ctx context.Context, p *imsd.Principal, checks ...Check) error
+	// Scope reports where action is allowed for p: everywhere in the
+	// project (all), or only in the listed enterprise projects.
+	Scope(ctx context.Context, p *imsd.Principal, action string) (all bool, enterpriseProjects []string, err error)
+}
+
+// RootOnly is the Authorizer used before policies exist: the account root
+// may do everything, everyone else nothing.
+type RootOnly struct{}
+
+// Authorize implements Authorizer.
+func (RootOnly) Authorize(_ context.Context, p *imsd.Principal, checks ...Check) error {
+	if p != nil && p.IsRoot {
+		return nil
+	}
+	if len(checks) == 0 {
+		return imsd.Errorf(imsd.CodeForbidden, "")
+	}
+	return imsd.Errorf(imsd.CodeForbidden, "Policy doesn't allow %s to be performed.", checks[0].Action)
+}
+
+// Scope implements Authorizer.
+func (RootOnly) Scope(_ context.Context, p *imsd.Principal, _ string) (bool, []string, error) {
+	return p != nil && p.IsRoot, nil, nil
+}
+
+// authzMark records, per request, that an authorization decision was made;
+// the HTTP layer uses it to prove no route skips authorization.
+type authzMarkKey struct{}
+
+// AuthzMark is set in a request context by the HTTP layer; the service
+// marks it whenever it asks the Authorizer.
+type AuthzMark struct{ Checked bool }
+
+// WithAuthzMark returns a context carrying m.
+func WithAuthzMark(ctx context.Context, m *AuthzMark) context.Context {
+	return context.WithValue(ctx, authzMarkKey{}, m)
+}
+
+func (s *Service) authorize(ctx context.Context, p *imsd.Principal, checks ...Check) error {
+	if m, ok := ctx.Value(authzMarkKey{}).(*AuthzMark); ok {
+		m.Checked = true
+	}
+	if p == nil {
+		return imsd.Errorf(imsd.CodeAuthFailed, "")
+	}
+	return s.authz.Authorize(ctx, p, checks...)
+}
+
+// precheck answers the question every request faces before its input is
+// examined: may the caller perform action anywhere at all? A caller with no
+// grant for it, at project or enterprise-project scope, gets 403 before any
+// validation or lookup; otherwise the real check happens once the resource
+// (and so its enterprise project) is known.
+func (s *Service) precheck(ctx context.Context, p *imsd.Principal, action string) error {
+	err := s.authorize(ctx, p, Check{Action: action})
+	if err == nil || imsd.ErrorCode(err) != imsd.CodeForbidden {
+		return err
+	}
+	all, eps, serr := s.authz.Scope(ctx, p, action)
+	if serr != nil {
+		return internal(serr, "authorization scope")
+	}
+	if all || len(eps) > 0 {
+		return nil
+	}
+	return err
+}
+
+// Precheck is precheck for the HTTP layer, used when a request is rejected
+// before it reaches a use case.
+func (s *Service) Precheck(ctx context.Context, p *imsd.Principal, action string) error {
+	return s.precheck(ctx, p, action)
+}
+
+// Authorize lets other layers ask the service's Authorizer directly (for
+// routes whose whole work is an authorization question).
+func (s *Service) Authorize(ctx context.Context, p *imsd.Principal, checks ...Check) error {
+	return s.authorize(ctx, p, checks...)
+}

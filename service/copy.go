@@ -1,0 +1,225 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"strings"
+
+	"github.com/imsd/imsd"
+)
+
+// CopyInput is the body of POST /v1/cloudimages/{id}/copy after wire parsing.
+type CopyInput struct {
+	// BodyEmpty is set when the request carried no body at all.
+	BodyEmpty           bool
+	Name                *string
+	Description         *string
+	CmkID               string
+	EnterpriseProjectID string
+	// ClientToken is the X-Client-Token header ("" when absent).
+	ClientToken string
+	// SafeMode is set for the v2.1 API, which checks the caller's own KMS
+	// permissions.
+	SafeMode bool
+}
+
+// copyPayload is the job payload of an in-region copy.
+type copyPayload struct {
+	SourceImageID string `json:"source_image_id"`
+	SourceDigest  string `json:"source_digest"`
+	SourceCmkID   string `json:"source_cmk_id,omitempty"`
+	CmkID         string `json:"cmk_id,omitempty"`
+}
+
+// Copy task names reported in current_task.
+const (
+	copyTaskName = "CopyImageInRegionTask:"
+)
+
+// maxClientTokenLen bounds X-Client-Token.
+const maxClientTokenLen = 64
+
+// CopyImage validates and accepts an in-region copy. The new image and its
+// job are written in one transaction; the job runner completes it. The
+// same ClientToken from the same project within ClientTokenTTL returns the
+// first job instead of making a second image.
+func (s *Service) CopyImage(ctx context.Context, p *imsd.Principal, sourceID string, in CopyInput) (*imsd.Job, error) {
+	if err := s.precheck(ctx, p, "ims:images:copy"); err != nil {
+		return nil, err
+	}
+	if in.BodyEmpty {
+		return nil, imsd.Errorf(imsd.CodeBodyEmpty, "")
+	}
+	if in.Name == nil {
+		return nil, imsd.Errorf(imsd.CodeNameRequired, "")
+	}
+	if err := imsd.ValidateName(*in.Name); err != nil {
+		return nil, err
+	}
+	desc := ""
+	if in.Description != nil {
+		if err := imsd.ValidateDescription(*in.Description); err != nil {
+			return nil, err
+		}
+		desc = *in.Description
+	}
+	if len(in.ClientToken) > maxClientTokenLen {
+		return nil, imsd.Errorf(imsd.CodeBadRequest, "X-Client-Token cannot exceed %d characters.", maxClientTokenLen)
+	}
+	targetEP := in.EnterpriseProjectID
+	if targetEP == "" {
+		targetEP = imsd.DefaultEnterpriseProject
+	}
+	var job *imsd.Job
+	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+		src, err := s.visibleImage(ctx, q, p, sourceID)
+		if err != nil {
+			return err
+		}
+		// Validation of the source and the target comes before the
+		// permission questions (iam.md §7 cases 41 and 44): a caller who may
+		// use the API at all learns that an ISO image cannot be copied or
+		// that an enterprise project does not exist, never a 403 first.
+		if in.ClientToken != "" {
+			prev, err := q.JobGetByClientToken(ctx, p.ProjectID, in.ClientToken, s.Now().Add(-s.cfg.ClientTokenTTL))
+			if err == nil {
+				job = prev
+				return s.authorize(ctx, p, Check{Action: "ims:images:copy", EnterpriseProject: src.EnterpriseProjectID})
+			}
+			if !errors.Is(err, imsd.ErrNotFound) {
+				return internal(err, "find job by client token")
+			}
+		}
+		if err := s.checkCopySource(src); err != nil {
+			return err
+		}
+		if err := s.checkTargetEnterpriseProject(ctx, q, p, targetEP); err != nil {
+			return err
+		}
+		checks := []Check{{Action: "ims:images:copy", EnterpriseProject: src.EnterpriseProjectID}}
+		usesEPS, err := s.usesEnterpriseProjects(ctx, q, p.DomainID)
+		if err != nil {
+			return err
+		}
+		if usesEPS {
+			checks = append(checks, Check{Action: "ims:serverImages:create", EnterpriseProject: targetEP})
+		}
+		if err := s.authorize(ctx, p, checks...); err != nil {
+			return err
+		}
+		if in.CmkID != "" {
+			if in.CmkID == src.CmkID {
+				return imsd.Errorf(imsd.CodeKeySame, "")
+			}
+			return imsd.Errorf(imsd.CodeKeyNotFound, "The KMS key %q does not exist.", in.CmkID)
+		}
+		if err := s.checkQuota(ctx, q, p, 1); err != nil {
+			return err
+		}
+		job, err = s.insertCopy(ctx, q, p, src, *in.Name, desc, targetEP, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.wakeup != nil {
+		s.wakeup()
+	}
+	return job, nil
+}
+
+// checkCopySource applies the rules on what may be copied.
+func (s *Service) checkCopySource(src *imsd.Image) error {
+	switch {
+	case src.Status != imsd.ImageActive || src.BlobDigest == "":
+		return imsd.Errorf(imsd.CodeImageUnavailable, "Only active images can be copied; the source image is %s.", src.Status)
+	case src.WholeImage:
+		return imsd.Errorf(imsd.CodeWholeImage, "")
+	case src.IsISO():
+		return imsd.Errorf(imsd.CodeISOImage, "")
+	case src.Size > s.cfg.MaxImageSize:
+		return imsd.Errorf(imsd.CodeImageTooLarge, "Images larger than %d bytes cannot be copied within a region; the source has %d bytes.", s.cfg.MaxImageSize, src.Size)
+	}
+	return nil
+}
+
+// usesEnterpriseProjects reports whether the domain has any enterprise
+// project besides the default one; only then does a copy also need
+// ims:serverImages:create in the target enterprise project.
+func (s *Service) usesEnterpriseProjects(ctx context.Context, q imsd.Queries, domainID string) (bool, error) {
+	eps, err := q.EnterpriseProjectList(ctx, domainID)
+	if err != nil {
+		return false, internal(err, "list enterprise projects")
+	}
+	return len(eps) > 0, nil
+}
+
+// copyExcludedProps are source properties a copy does not inherit.
+var copyExcludedProps = map[string]bool{
+	"__originalimagename": true, "__data_origin": true, "__root_origin": true, "__backup_id": true,
+	"__productcode": true, "__image_location": true, "__description": true,
+}
+
+func (s *Service) insertCopy(ctx context.Context, q imsd.Queries, p *imsd.Principal, src *imsd.Image, name, desc, ep string, in CopyInput) (*imsd.Job, error) {
+	now := s.Now()
+	props := maps.Clone(src.Properties)
+	if props == nil {
+		props = map[string]string{}
+	}
+	for k := range props {
+		if copyExcludedProps[k] || strings.HasPrefix(k, internalPropPrefix) {
+			delete(props, k)
+		}
+	}
+	job := &imsd.Job{
+		ID: NewHexID(), Type: imsd.JobTypeCopyInRegion, DomainID: p.DomainID, ProjectID: p.ProjectID,
+		Status: imsd.JobInit, ClientToken: in.ClientToken, CreatedAt: now, BeginTime: now, CurrentTask: copyTaskName,
+	}
+	dst := &imsd.Image{
+		ID: newImageID(), DomainID: p.DomainID, Owner: p.ProjectID, Name: name, Status: imsd.ImageQueued,
+		Visibility: "private", ImageType: "private", ContainerFormat: src.ContainerFormat, DiskFormat: src.DiskFormat,
+		MinDisk: src.MinDisk, MinRAM: src.MinRAM, Description: desc, EnterpriseProjectID: ep,
+		VirtualEnvType: src.VirtualEnvType, CmkID: src.CmkID,
+		BlobDigest: src.BlobDigest, Size: src.Size, VirtualSize: src.VirtualSize, Checksum: src.Checksum,
+		Tags: []string{}, Properties: props, CreatedAt: now, UpdatedAt: now,
+	}
+	dst.SetProp("__originalimagename", src.ID)
+	dst.SetProp("__data_origin", "image,"+src.ID)
+	dst.SetProp(propJobID, job.ID)
+	job.ImageID, job.ImageName = dst.ID, dst.Name
+	payload, err := json.Marshal(copyPayload{SourceImageID: src.ID, SourceDigest: src.BlobDigest, SourceCmkID: src.CmkID, CmkID: in.CmkID})
+	if err != nil {
+		return nil, internal(err, "encode job payload")
+	}
+	job.Payload = payload
+	if err := q.ImageInsert(ctx, dst); err != nil {
+		return nil, internal(err, "insert copy image")
+	}
+	if err := q.JobInsert(ctx, job); err != nil {
+		return nil, internal(err, "insert job")
+	}
+	s.log.Info("copy accepted", "job_id", job.ID, "source_image_id", src.ID, "image_id", dst.ID, "project_id", p.ProjectID)
+	return job, nil
+}
+
+// JobGet returns a job of the caller's project; anything else is 404.
+func (s *Service) JobGet(ctx context.Context, p *imsd.Principal, id string) (*imsd.Job, error) {
+	// Job queries have no dedicated IAM action; reading a job needs the
+	// right to read images (ims:images:get), decided at project scope.
+	if err := s.authorize(ctx, p, Check{Action: "ims:images:get"}); err != nil {
+		return nil, err
+	}
+	if len(id) == 0 || len(id) > 64 || strings.ContainsAny(id, "/?#%. ") {
+		return nil, imsd.Errorf(imsd.CodeJobNotFound, "")
+	}
+	j, err := s.store.JobGet(ctx, id)
+	if err != nil {
+		return nil, notFound(err, imsd.CodeJobNotFound)
+	}
+	if j.DomainID != p.DomainID || j.ProjectID != p.ProjectID {
+		return nil, imsd.Errorf(imsd.CodeJobNotFound, "")
+	}
+	return j, nil
+}

@@ -1,0 +1,284 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/imsd/imsd"
+)
+
+// CreateImageInput is the body of POST /v2/images. Pointer fields are
+// optional.
+type CreateImageInput struct {
+	Name                *string
+	Visibility          string
+	Protected           *bool
+	ContainerFormat     string
+	DiskFormat          string
+	MinDisk             *int
+	MinRAM              *int
+	Tags                []string
+	OSVersion           string
+	Description         *string
+	EnterpriseProjectID string
+	// Props are further string attributes (custom or IMS extension).
+	Props map[string]string
+}
+
+// DiskFormats are the disk_format values an image may declare.
+var DiskFormats = map[string]bool{
+	"vhd": true, "zvhd": true, "zvhd2": true, "raw": true, "qcow2": true, "vmdk": true,
+	"vhdx": true, "vdi": true, "iso": true, "qed": true, "qcow": true,
+}
+
+// readOnlyAttrs are attributes no create or update may set.
+var readOnlyAttrs = map[string]bool{
+	"id": true, "status": true, "owner": true, "size": true, "virtual_size": true, "checksum": true,
+	"created_at": true, "updated_at": true, "active_at": true, "file": true, "self": true, "schema": true,
+	"__imagetype": true, "__image_size": true, "__isregistered": true, "__system__cmkid": true,
+	"__originalimagename": true, "__data_origin": true, "os_hash_algo": true, "os_hash_value": true,
+	"deleted": true, "deleted_at": true, "__image_source_type": true, "__root_origin": true,
+	"__whole_image": true, "_sys_enterprise_project_id": true, "locations": true, "direct_url": true,
+	"__os_type": true, "__os_bit": true, "__platform": true,
+}
+
+// ImageCreate creates image metadata (status queued) owned by the caller's
+// project.
+func (s *Service) ImageCreate(ctx context.Context, p *imsd.Principal, in CreateImageInput) (*imsd.Image, error) {
+	if err := s.authorize(ctx, p, Check{Action: "ims:images:create"}); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	img := &imsd.Image{
+		ID: newImageID(), DomainID: p.DomainID, Owner: p.ProjectID, Status: imsd.ImageQueued,
+		Visibility: "private", ImageType: "private", ContainerFormat: "bare",
+		VirtualEnvType: "FusionCompute", EnterpriseProjectID: imsd.DefaultEnterpriseProject,
+		Properties: map[string]string{}, CreatedAt: now, UpdatedAt: now,
+	}
+	if in.Name != nil {
+		if utf8.RuneCountInString(*in.Name) > 255 {
+			return nil, imsd.Errorf(imsd.CodeNameTooLong, "The image name cannot exceed 255 characters.")
+		}
+		img.Name = *in.Name
+	}
+	if in.Visibility != "" && in.Visibility != "private" {
+		return nil, imsd.Errorf(imsd.CodeBadRequest, "Only private images can be created; visibility %q is not allowed.", in.Visibility)
+	}
+	if in.Protected != nil {
+		img.Protected = *in.Protected
+	}
+	if in.ContainerFormat != "" {
+		if in.ContainerFormat != "bare" {
+			return nil, imsd.Errorf(imsd.CodeBadRequest, "container_format must be \"bare\".")
+		}
+	}
+	if in.DiskFormat != "" {
+		if !DiskFormats[in.DiskFormat] {
+			return nil, imsd.Errorf(imsd.CodeBadRequest, "disk_format %q is not supported; use one of vhd, zvhd, zvhd2, raw, qcow2, vmdk, vhdx, vdi, iso, qed, qcow.", in.DiskFormat)
+		}
+		img.DiskFormat = in.DiskFormat
+		if in.DiskFormat == "iso" {
+			img.VirtualEnvType = "IsoImage"
+		}
+	}
+	if in.MinDisk != nil {
+		if *in.MinDisk < 0 || *in.MinDisk > 1024 {
+			return nil, imsd.Errorf(imsd.CodeBadRequest, "min_disk must be between 0 and 1024 (GB).")
+		}
+		img.MinDisk = *in.MinDisk
+	}
+	if in.MinRAM != nil {
+		if *in.MinRAM < 0 {
+			return nil, imsd.Errorf(imsd.CodeBadRequest, "min_ram must not be negative.")
+		}
+		img.MinRAM = *in.MinRAM
+	}
+	if in.Description != nil {
+		if err := imsd.ValidateDescription(*in.Description); err != nil {
+			return nil, err
+		}
+		img.Description = *in.Description
+	}
+	for _, t := range in.Tags {
+		if err := validateStoredTag(t); err != nil {
+			return nil, err
+		}
+		img.Tags = appendTag(img.Tags, t)
+	}
+	osVersion := in.OSVersion
+	if osVersion == "" {
+		osVersion = "Other Linux(64 bit)"
+	}
+	applyOSVersion(img, osVersion)
+	for k, v := range in.Props {
+		if err := validateCustomAttr(k, v); err != nil {
+			return nil, err
+		}
+		img.SetProp(k, v)
+	}
+	return img, s.store.InTx(ctx, func(q imsd.Queries) error {
+		if in.EnterpriseProjectID != "" {
+			if err := s.checkTargetEnterpriseProject(ctx, q, p, in.EnterpriseProjectID); err != nil {
+				return err
+			}
+			img.EnterpriseProjectID = in.EnterpriseProjectID
+		}
+		if err := s.checkQuota(ctx, q, p, 1); err != nil {
+			return err
+		}
+		return internal(q.ImageInsert(ctx, img), "insert image")
+	})
+}
+
+func validateCustomAttr(k, v string) error {
+	switch {
+	case k == "" || len(k) > 255:
+		return imsd.Errorf(imsd.CodeBadRequest, "Attribute names must be 1 to 255 characters.")
+	case readOnlyAttrs[k] || strings.HasPrefix(k, internalPropPrefix):
+		return imsd.Errorf(imsd.CodeBadRequest, "Attribute %q is read-only.", k)
+	case strings.ToLower(k) != k:
+		return imsd.Errorf(imsd.CodeBadRequest, "Attribute name %q must not contain upper-case letters.", k)
+	case utf8.RuneCountInString(v) > 255:
+		return imsd.Errorf(imsd.CodeBadRequest, "The value of attribute %q cannot exceed 255 characters.", k)
+	}
+	return nil
+}
+
+// checkQuota fails with IMG.0015 when the project would own more than the
+// quota after adding n images.
+func (s *Service) checkQuota(ctx context.Context, q imsd.Queries, p *imsd.Principal, n int) error {
+	used, err := q.ImageCount(ctx, imsd.ImageQuery{DomainID: p.DomainID, Owner: p.ProjectID})
+	if err != nil {
+		return internal(err, "count images")
+	}
+	if used+n > s.cfg.ImageQuota {
+		return imsd.Errorf(imsd.CodeQuotaExceeded, "The private image quota (%d) of the project has been reached.", s.cfg.ImageQuota)
+	}
+	return nil
+}
+
+// checkTargetEnterpriseProject validates that ep exists in the caller's
+// domain and is enabled, so a resource may be placed in it.
+func (s *Service) checkTargetEnterpriseProject(ctx context.Context, q imsd.Queries, p *imsd.Principal, ep string) error {
+	if ep == imsd.DefaultEnterpriseProject {
+		return nil
+	}
+	e, err := q.EnterpriseProjectGet(ctx, ep)
+	if errors.Is(err, imsd.ErrNotFound) || (err == nil && e.DomainID != p.DomainID) {
+		return imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q does not exist.", ep)
+	}
+	if err != nil {
+		return internal(err, "get enterprise project")
+	}
+	if e.Status != imsd.EnterpriseProjectEnabled {
+		return imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q is disabled and cannot receive new resources.", ep)
+	}
+	return nil
+}
+
+// visibleImage loads an image the principal's project owns. Anything else —
+// missing, another project's, another account's — is IMG.0144 (404).
+func (s *Service) visibleImage(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.Image, error) {
+	if id == "" || len(id) > 64 || strings.ContainsAny(id, "/?#%") {
+		return nil, imsd.Errorf(imsd.CodeImageNotFound, "")
+	}
+	img, err := q.ImageGet(ctx, id)
+	if err != nil {
+		return nil, notFound(err, imsd.CodeImageNotFound)
+	}
+	if img.DomainID != p.DomainID || img.Owner != p.ProjectID || img.Status == imsd.ImageDeleted {
+		return nil, imsd.Errorf(imsd.CodeImageNotFound, "")
+	}
+	return img, nil
+}
+
+// ImageGet returns one image of the caller's project.
+func (s *Service) ImageGet(ctx context.Context, p *imsd.Principal, id string) (*imsd.Image, error) {
+	img, err := s.visibleImage(ctx, s.store, p, id)
+	if err != nil {
+		if perr := s.precheck(ctx, p, "ims:images:get"); perr != nil {
+			return nil, perr
+		}
+		return nil, err
+	}
+	if err := s.authorize(ctx, p, Check{Action: "ims:images:get", EnterpriseProject: img.EnterpriseProjectID}); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// ImageDelete deletes an image. Its data is freed by GC once no other image
+// references it.
+func (s *Service) ImageDelete(ctx context.Context, p *imsd.Principal, id string) error {
+	return s.store.InTx(ctx, func(q imsd.Queries) error {
+		img, err := s.visibleImage(ctx, q, p, id)
+		if err != nil {
+			if perr := s.precheck(ctx, p, "ims:images:delete"); perr != nil {
+				return perr
+			}
+			return err
+		}
+		if err := s.authorize(ctx, p, Check{Action: "ims:images:delete", EnterpriseProject: img.EnterpriseProjectID}); err != nil {
+			return err
+		}
+		if img.Protected {
+			return imsd.Errorf(imsd.CodeImageProtected, "")
+		}
+		if img.Status == imsd.ImageSaving {
+			return imsd.Errorf(imsd.CodeImageBusy, "The image is being created (status saving) and cannot be deleted; wait for its job or upload to finish.")
+		}
+		if img.Status == imsd.ImageQueued {
+			busy, err := s.imageHasOpenJob(ctx, q, img)
+			if err != nil {
+				return err
+			}
+			if busy {
+				return imsd.Errorf(imsd.CodeImageBusy, "The image is being created by a running job and cannot be deleted.")
+			}
+		}
+		return internal(q.ImageDelete(ctx, img.ID), "delete image")
+	})
+}
+
+// imageHasOpenJob reports whether an unfinished job produces img.
+func (s *Service) imageHasOpenJob(ctx context.Context, q imsd.Queries, img *imsd.Image) (bool, error) {
+	jobID := img.Prop(propJobID)
+	if jobID == "" {
+		return false, nil
+	}
+	j, err := q.JobGet(ctx, jobID)
+	if errors.Is(err, imsd.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, internal(err, "get job")
+	}
+	return !j.Status.Done(), nil
+}
+
+// internalPropPrefix marks properties the service keeps for itself; they are
+// never shown on the wire and cannot be set by callers.
+const internalPropPrefix = "__imsd_"
+
+// propJobID is the internal property linking an image to the job creating it.
+const propJobID = "__imsd_job_id"
+
+// QuotaUsage is the image quota of a project.
+type QuotaUsage struct {
+	Used  int
+	Quota int
+}
+
+// Quota reports the caller project's private-image quota.
+func (s *Service) Quota(ctx context.Context, p *imsd.Principal) (QuotaUsage, error) {
+	if err := s.authorize(ctx, p, Check{Action: "ims:quotas:get"}); err != nil {
+		return QuotaUsage{}, err
+	}
+	used, err := s.store.ImageCount(ctx, imsd.ImageQuery{DomainID: p.DomainID, Owner: p.ProjectID})
+	if err != nil {
+		return QuotaUsage{}, internal(err, "count images")
+	}
+	return QuotaUsage{Used: used, Quota: s.cfg.ImageQuota}, nil
+}

@@ -1,0 +1,94 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/imsd/imsd"
+)
+
+// AllGrantedEPs is the enterprise_project_id filter value that selects
+// every enterprise project the caller is authorized for.
+const AllGrantedEPs = "all_granted_eps"
+
+// ListImagesInput is a list request after wire parsing.
+type ListImagesInput struct {
+	Query imsd.ImageQuery
+	// EnterpriseProjectID is "", an enterprise project id, "0" or
+	// AllGrantedEPs.
+	EnterpriseProjectID string
+	// Owner is the owner filter given by the caller ("" for none).
+	Owner string
+	// ProjectOnly ignores enterprise-project grants (the Glance list API,
+	// whose permission row does not support enterprise projects).
+	ProjectOnly bool
+}
+
+// MaxListLimit is the largest page any list API returns.
+const MaxListLimit = 1000
+
+// ImageList lists the caller project's images. Authorization follows the
+// two tiers: a project-wide grant of ims:images:list shows everything;
+// enterprise-project grants show the images of those enterprise projects.
+func (s *Service) ImageList(ctx context.Context, p *imsd.Principal, in ListImagesInput) ([]*imsd.Image, error) {
+	all, eps, err := true, []string(nil), error(nil)
+	if in.ProjectOnly {
+		err = s.authorize(ctx, p, Check{Action: "ims:images:list"})
+	} else {
+		all, eps, err = s.listScope(ctx, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	q := in.Query
+	q.DomainID = p.DomainID
+	q.Owner = p.ProjectID
+	if in.Owner != "" && in.Owner != p.ProjectID {
+		return []*imsd.Image{}, nil
+	}
+	switch in.EnterpriseProjectID {
+	case "":
+		if !all {
+			q.EnterpriseProjects = eps
+		}
+	case AllGrantedEPs:
+		if !all {
+			q.EnterpriseProjects = eps
+		}
+	default:
+		if !all && !slices.Contains(eps, in.EnterpriseProjectID) {
+			return nil, imsd.Errorf(imsd.CodeForbidden, "Policy doesn't allow ims:images:list to be performed in enterprise project %s.", in.EnterpriseProjectID)
+		}
+		q.EnterpriseProjects = []string{in.EnterpriseProjectID}
+	}
+	if q.Limit <= 0 || q.Limit > MaxListLimit {
+		q.Limit = MaxListLimit
+	}
+	imgs, err := s.store.ImageList(ctx, q)
+	if errors.Is(err, imsd.ErrNotFound) {
+		return nil, imsd.Errorf(imsd.CodeBadRequest, "The marker %q does not name an image of this list.", q.Marker)
+	}
+	if err != nil {
+		return nil, internal(err, "list images")
+	}
+	return imgs, nil
+}
+
+// listScope asks where the caller may list images; a caller with no grant
+// at all is denied.
+func (s *Service) listScope(ctx context.Context, p *imsd.Principal) (bool, []string, error) {
+	if err := s.authorize(ctx, p, Check{Action: "ims:images:list"}); err == nil {
+		return true, nil, nil
+	} else if imsd.ErrorCode(err) != imsd.CodeForbidden {
+		return false, nil, err
+	}
+	all, eps, err := s.authz.Scope(ctx, p, "ims:images:list")
+	if err != nil {
+		return false, nil, internal(err, "authorization scope")
+	}
+	if !all && len(eps) == 0 {
+		return false, nil, imsd.Errorf(imsd.CodeForbidden, "Policy doesn't allow ims:images:list to be performed.")
+	}
+	return all, eps, nil
+}

@@ -1,0 +1,144 @@
+// Package service holds the use cases of imsd: the image catalogue,
+// upload and download, in-region copy, jobs and accounts. It is the one
+// place that validates input, authorizes callers, and moves images and jobs
+// through their states; the store and blob adapters beneath it hold no
+// policy, and the HTTP layer above it only translates the wire format.
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/imsd/imsd"
+)
+
+// Config holds the tunables of the service. Zero values take the defaults
+// documented on each field.
+type Config struct {
+	// Region is the region id of this server (default "local-1").
+	Region string
+	// ImageQuota is the number of private images a project may own
+	// (default 1000).
+	ImageQuota int
+	// MaxImageSize is the largest image data accepted by upload and copy,
+	// in bytes (default 128 GiB).
+	MaxImageSize int64
+	// ClientTokenTTL is how long an X-Client-Token keeps naming the same
+	// copy job (default 24 h).
+	ClientTokenTTL time.Duration
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.Region == "" {
+		c.Region = "local-1"
+	}
+	if c.ImageQuota == 0 {
+		c.ImageQuota = 1000
+	}
+	if c.MaxImageSize == 0 {
+		c.MaxImageSize = 128 << 30
+	}
+	if c.ClientTokenTTL == 0 {
+		c.ClientTokenTTL = 24 * time.Hour
+	}
+	return c
+}
+
+// Service implements the use cases. Construct it with New.
+type Service struct {
+	store  imsd.Store
+	blobs  imsd.BlobStore
+	authz  Authorizer
+	now    func() time.Time
+	log    *slog.Logger
+	cfg    Config
+	wakeup func()
+}
+
+// Options are the dependencies of a Service.
+type Options struct {
+	Store imsd.Store
+	Blobs imsd.BlobStore
+	// Authz decides every call; nil means RootOnly.
+	Authz Authorizer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives operational messages; nil discards them.
+	Log    *slog.Logger
+	Config Config
+	// Wakeup, when set, is called after a job is enqueued so a runner can
+	// pick it up without waiting for its next poll.
+	Wakeup func()
+}
+
+// New returns a Service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Blobs == nil {
+		return nil, errors.New("service: Store and Blobs are required")
+	}
+	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup}
+	if s.authz == nil {
+		s.authz = RootOnly{}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Config returns the effective configuration.
+func (s *Service) Config() Config { return s.cfg }
+
+// SetWakeup sets the function called after a job is enqueued.
+func (s *Service) SetWakeup(f func()) { s.wakeup = f }
+
+// Now returns the service clock's current time in UTC.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+func newImageID() string { return uuid.NewString() }
+
+// NewHexID returns 32 random lower-case hex characters, the shape of
+// Huawei's project, user and job ids.
+func NewHexID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// notFound maps a store ErrNotFound to the given IMS code and passes other
+// errors through.
+func notFound(err error, code imsd.Code) error {
+	if errors.Is(err, imsd.ErrNotFound) {
+		return imsd.Errorf(code, "")
+	}
+	return err
+}
+
+// internal wraps an unexpected error so it is logged but never shown.
+func internal(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var e *imsd.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: fmt.Errorf("%s: %w", what, err)}
+}
+
+// background returns a context that is not cancelled with the request, for
+// clean-up work that must finish even when the client went away.
+func background(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
