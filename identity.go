@@ -104,3 +104,12 @@ type Check struct {
 	Action            string
 	EnterpriseProject string
 }
+
+// Decision is the explained outcome of one Check.
+type Decision struct {
+	Check   Check
+	Allowed bool
+	// Reason names the grant, policy and statement that decided, or says
+	// that nothing matched.
+	Reason string
+}

@@ -347,3 +347,16 @@ func (a *Authorizer) Scope(ctx context.Context, p *imsd.Principal, action string
 	sort.Strings(eps)
 	return false, eps, nil
 }
+
+// Decide is Explain in the domain's vocabulary, for the service layer.
+func (a *Authorizer) Decide(ctx context.Context, p *imsd.Principal, checks ...imsd.Check) ([]imsd.Decision, error) {
+	exs, err := a.Explain(ctx, p, checks...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]imsd.Decision, len(exs))
+	for i, ex := range exs {
+		out[i] = imsd.Decision{Check: ex.Check, Allowed: ex.Allowed, Reason: ex.String()}
+	}
+	return out, nil
+}

@@ -275,3 +275,84 @@ func TestEnterpriseProjectVisibility(t *testing.T) {
 	_, err = c.GlanceShowImage(&model.GlanceShowImageRequest{ImageId: inA})
 	sdkError(t, err, 403, "IMG.0026")
 }
+
+// TestProjectIsolation: a request scoped to one project never reaches an
+// image of another project of the same account (case 45), and an AK of a
+// disabled user is refused (case 46).
+func TestProjectIsolation(t *testing.T) {
+	env := sdktest.Start(t, nil)
+	m := iam{t, env}
+	ctx := context.Background()
+	p2 := &imsd.Project{ID: service.NewHexID(), DomainID: env.Creds.DomainID, Name: "local-1_second", Enabled: true, CreatedAt: time.Now().UTC()}
+	if err := env.App.Store.ProjectInsert(ctx, p2); err != nil {
+		t.Fatal(err)
+	}
+	c := env.Creds
+	resp, err := http.DefaultClient.Do(env.Signed(t, c.AccessKey, c.SecretKey, p2.ID, sdktest.Request{Method: "POST", Path: "/v2/images", JSONBody: []byte(`{"name":"in-p2"}`)}))
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("create in second project: %v %v", err, resp.StatusCode)
+	}
+	var img struct {
+		ID string `json:"id"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&img)
+	resp.Body.Close()
+	_, err = env.IMS.GlanceShowImage(&model.GlanceShowImageRequest{ImageId: img.ID})
+	sdkError(t, err, 404, "IMG.0144")
+	_, err = env.IMS.CopyImageInRegion(&model.CopyImageInRegionRequest{ImageId: img.ID, Body: &model.CopyImageInRegionRequestBody{Name: "x"}})
+	sdkError(t, err, 404, "IMG.0144")
+
+	ak, sk := m.user("disabled", grantSpec{mustSystem(t, policy.IMSFullAccess), imsd.ScopeAllProjects, ""})
+	key, _ := env.App.Store.AccessKeyGet(ctx, ak)
+	u, _ := env.App.Store.UserGet(ctx, key.UserID)
+	if _, err := env.Client(t, ak, sk, c.ProjectID).ListImages(&model.ListImagesRequest{}); err != nil {
+		t.Fatalf("enabled user: %v", err)
+	}
+	u.Enabled = false
+	if err := env.App.Store.UserUpdate(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.Client(t, ak, sk, c.ProjectID).ListImages(&model.ListImagesRequest{})
+	sdkError(t, err, 401, "APIGW.0301")
+}
+
+// TestPolicyCheckExplains: the service explains a user's copy decision,
+// naming the deciding policy and statement (what `ims policy check` shows).
+func TestPolicyCheckExplains(t *testing.T) {
+	env := sdktest.Start(t, nil)
+	m := iam{t, env}
+	epA, epB := m.ep("a"), m.ep("b")
+	src := rootImage(t, env, "src", epA, randomBytes(t, 64))
+	both := m.custom("copy-and-create", []string{"ims:images:copy", "ims:serverImages:create"}, "Allow")
+	ak, _ := m.user("checked", grantSpec{both, imsd.ScopeEnterpriseProject, epA})
+	key, _ := env.App.Store.AccessKeyGet(context.Background(), ak)
+	root := &imsd.Principal{DomainID: env.Creds.DomainID, DomainName: env.Creds.DomainName, ProjectID: env.Creds.ProjectID,
+		ProjectName: env.Creds.ProjectName, UserID: env.Creds.UserID, UserName: env.Creds.UserName, IsRoot: true}
+	cases := []struct {
+		name   string
+		target string
+		want   []bool
+		reason string
+	}{
+		{"into A", epA, []bool{true, true}, `statement 0 of policy "copy-and-create"`},
+		{"into B", epB, []bool{true, false}, "implicit deny"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ds, err := env.App.Service.PolicyCheck(context.Background(), root, service.PolicyCheckInput{
+				UserID: key.UserID, Action: "ims:images:copy", ImageID: src, TargetEnterpriseProject: c.target})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) != 2 || ds[0].Allowed != c.want[0] || ds[1].Allowed != c.want[1] || !strings.Contains(ds[len(ds)-1].Reason, c.reason) {
+				t.Fatalf("decisions %+v", ds)
+			}
+		})
+	}
+	other := env.NewAccount(t, "other")
+	_, err := env.App.Service.PolicyCheck(context.Background(), &imsd.Principal{DomainID: other.DomainID, ProjectID: other.ProjectID, UserID: other.UserID, IsRoot: true},
+		service.PolicyCheckInput{UserID: key.UserID, Action: "ims:images:copy"})
+	if imsd.ErrorCode(err) != imsd.CodeNotFound {
+		t.Fatalf("another account's user: %v, want 404", err)
+	}
+}

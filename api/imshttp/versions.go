@@ -39,7 +39,7 @@ func (s *Server) handleShowVersion(w http.ResponseWriter, r *http.Request) {
 	want := chi.URLParam(r, "version")
 	for _, v := range versions {
 		if want == v.ID || want == v.ID[:2] {
-			writeJSON(w, http.StatusOK, map[string]any{"version": versionJSON(r, v)})
+			writeJSON(w, http.StatusOK, map[string]any{"versions": []map[string]any{versionJSON(r, v)}})
 			return
 		}
 	}
