@@ -62,9 +62,11 @@ type Grant struct {
 	CreatedAt time.Time
 }
 
-// GrantQuery selects grants; empty fields do not filter.
+// GrantQuery selects grants; empty string fields do not filter.
 type GrantQuery struct {
 	DomainID string
+	// GroupIDs restricts to grants of these groups: nil means any group,
+	// an empty non-nil slice none.
 	GroupIDs []string
 	PolicyID string
 	Scope    GrantScope

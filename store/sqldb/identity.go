@@ -130,7 +130,8 @@ func (q *queries) UserUpdate(ctx context.Context, u *imsd.User) error {
 		u.Name, u.PasswordHash, u.Enabled, u.IsRoot, u.Description, u.Email, q.t(u.PasswordChangedAt), u.ID)
 }
 
-// UserDelete deletes the user and, with it, its access keys.
+// UserDelete deletes the user and, with it, its access keys and group
+// memberships.
 func (q *queries) UserDelete(ctx context.Context, id string) error {
 	return q.change(ctx, "delete user "+id, `DELETE FROM users WHERE id = ?`, id)
 }

@@ -3,9 +3,10 @@
 //
 // The suite tests the contract of imsd.Store and imsd.Queries: exact
 // round-trips of every field, ErrNotFound and ErrConflict, transactions,
-// the filters, sorting and keyset paging of ImageQuery (against a reference
-// implementation written in Go), and the claiming rules of jobs, including
-// under concurrency. Every leaf test runs in parallel on its own store.
+// the filters, sorting and keyset paging of ImageQuery and the filters of
+// GrantQuery (against reference implementations written in Go), the
+// deletion cascades of groups, policies and users, and the claiming rules
+// of jobs, including under concurrency. Every leaf test runs in parallel on its own store.
 package storetest
 
 import (
@@ -32,12 +33,16 @@ func Run(t *testing.T, open func(t *testing.T) imsd.Store) {
 	t.Run("User", s.testUser)
 	t.Run("AccessKey", s.testAccessKey)
 	t.Run("EnterpriseProject", s.testEnterpriseProject)
+	t.Run("Group", s.testGroup)
+	t.Run("GroupMember", s.testGroupMember)
+	t.Run("Policy", s.testPolicy)
+	t.Run("Grant", s.testGrant)
 	t.Run("Image", s.testImage)
 	t.Run("ImageQuery", s.testImageQuery)
 	t.Run("Job", s.testJob)
 	t.Run("JobClaim", s.testJobClaim)
 	t.Run("Tx", s.testTx)
-	t.Run("IAM", s.testIAM)
+	t.Run("IdentityTx", s.testIdentityTx)
 }
 
 type suite struct {
