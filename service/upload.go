@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/imsd/imsd"
@@ -114,25 +115,22 @@ func (s *Service) receive(ctx context.Context, img *imsd.Image, body io.Reader) 
 		}
 	}()
 	sn := &diskfmt.Sniffer{}
-	buf := make([]byte, uploadBufferSize)
 	limit := s.cfg.MaxImageSize
 	lastBeat := s.now()
-	for {
-		n, rerr := io.ReadFull(body, buf)
-		if n > 0 {
-			_, _ = sn.Write(buf[:n])
-			if _, err := w.Write(buf[:n]); err != nil {
-				return imsd.BlobInfo{}, diskfmt.Info{}, internal(err, "write blob")
-			}
-			if w.Size() > limit {
-				return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeImageTooLarge, "The image data exceeds the limit of %d bytes.", limit)
-			}
+	chunks, stop := readAhead(body)
+	defer stop()
+	for c := range chunks {
+		if c.err != nil {
+			return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeBadRequest, "Reading the upload failed after %d bytes: %v", w.Size(), c.err)
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break
+		_, _ = sn.Write(c.data)
+		_, werr := w.Write(c.data)
+		c.release()
+		if werr != nil {
+			return imsd.BlobInfo{}, diskfmt.Info{}, internal(werr, "write blob")
 		}
-		if rerr != nil {
-			return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeBadRequest, "Reading the upload failed after %d bytes: %v", w.Size(), rerr)
+		if w.Size() > limit {
+			return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeImageTooLarge, "The image data exceeds the limit of %d bytes.", limit)
 		}
 		if now := s.now(); now.Sub(lastBeat) > uploadHeartbeat {
 			lastBeat = now
@@ -239,4 +237,65 @@ func (s *Service) ImageDownload(ctx context.Context, p *imsd.Principal, id strin
 		return nil, internal(fmt.Errorf("image %s blob %s: %w", img.ID, img.BlobDigest, err), "open blob")
 	}
 	return &Download{Image: img, Offset: offset, Length: length, Body: rc}, nil
+}
+
+// chunk is one buffer of upload data read ahead of the hashing writer.
+type chunk struct {
+	data    []byte
+	err     error
+	release func()
+}
+
+// readAheadBuffers is how many upload buffers are in flight: enough for the
+// socket reader to stay a step ahead of hashing, bounded so memory stays
+// flat (readAheadBuffers × uploadBufferSize per upload).
+const readAheadBuffers = 4
+
+// readAhead reads body in a goroutine, so reading the socket (a kernel
+// copy) overlaps with hashing and writing on the other core. The channel
+// ends after the last data (io.EOF) or after one chunk carrying the read
+// error. stop must be called; it tells the reader goroutine to exit after
+// its current read (which returns at the latest when the server closes the
+// request body once the handler is done).
+func readAhead(body io.Reader) (<-chan chunk, func()) {
+	free := make(chan []byte, readAheadBuffers)
+	for i := 0; i < readAheadBuffers; i++ {
+		free <- make([]byte, uploadBufferSize)
+	}
+	out := make(chan chunk, readAheadBuffers)
+	done := make(chan struct{})
+	go func() {
+		defer close(out)
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-done:
+				return
+			}
+			n, err := io.ReadFull(body, buf)
+			if n > 0 {
+				b := buf
+				select {
+				case out <- chunk{data: buf[:n], release: func() { free <- b }}:
+				case <-done:
+					return
+				}
+			} else {
+				free <- buf
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return
+			}
+			if err != nil {
+				select {
+				case out <- chunk{err: err, release: func() {}}:
+				case <-done:
+				}
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() { once.Do(func() { close(done) }) }
 }

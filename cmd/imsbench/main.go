@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -208,6 +209,7 @@ func main() {
 	small := flag.String("copy-small", "16MiB", "small copy source")
 	large := flag.String("copy-large", "4GiB", "large copy source")
 	dir := flag.String("dir", "", "work directory (default a temp dir on the data filesystem)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload phase to this file (in-process server only)")
 	imsdBin := flag.String("imsd", "", "run this imsd binary as a separate process (so its peak RSS is measured alone) instead of in-process")
 	flag.Parse()
 	work := *dir
@@ -259,7 +261,19 @@ func main() {
 	src := filepath.Join(work, "upload.img")
 	makeFile(src, n)
 	cpTime := timeCp(src, filepath.Join(work, "cp.img"))
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+	}
 	id, upTime := c.upload("bench", src)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	dropCaches()
 	start := time.Now()
 	resp, err := c.do("GET", "/v2/images/"+id+"/file", "application/json", nil, 0)
