@@ -105,7 +105,6 @@ type grantSet struct {
 	session  *policy.Policy
 	globals  policy.Globals
 	isRoot   bool
-	hasUser  bool
 	policies []*policy.Policy // scratch for EvaluateAll
 }
 

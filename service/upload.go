@@ -82,6 +82,10 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		if cur.DiskFormat == "" {
 			cur.DiskFormat = sniff.Format
 		}
+		// min_disk (GB) must cover the virtual disk, as IMS requires.
+		if gb := int((sniff.VirtualSize + 1<<30 - 1) >> 30); cur.MinDisk < gb && gb <= 1024 {
+			cur.MinDisk = gb
+		}
 		if sniff.Format == "iso" {
 			cur.VirtualEnvType = "IsoImage"
 		}
