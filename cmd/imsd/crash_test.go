@@ -167,6 +167,14 @@ func TestCrashRecovery(t *testing.T) {
 	})
 	t.Logf("staged files before restart: %d, jobs checked: %d", stagedBefore, len(jobs))
 
+	// The restart kept the source image and its data.
+	resp = env.Do(t, sdktest.Request{Method: "GET", Path: "/v2/images/" + src + "/file"})
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(got) != strings.Repeat("imsd", 1<<18) {
+		t.Fatalf("after restart the source downloads %d bytes (status %d)", len(got), resp.StatusCode)
+	}
+
 	// Every committed blob is referenced by an image.
 	if n := checkNoOrphans(t, dir); n == 0 {
 		t.Fatal("no blobs at all: the source's data is missing")
