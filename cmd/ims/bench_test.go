@@ -17,20 +17,18 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
 )
 
-// TestUploadThroughput compares `ims image upload` (the whole process:
+// BenchmarkUploadThroughput compares `ims image upload` (the whole process:
 // start, config, signed streaming PUT, final show) with a raw HTTP PUT of
 // the same file signed by the SDK signer, whose body is the *os.File itself
 // (so net/http may use sendfile). Opt-in, it moves gigabytes:
 //
-//	IMS_BENCH_UPLOAD=1 go test -run TestUploadThroughput -v ./cmd/ims/
+//	go test -run '^$' -bench UploadThroughput -benchtime 1x -v ./cmd/ims/
 //
 // IMS_BENCH_MB sets the file size (default 512) and IMS_BENCH_ROUNDS the
 // rounds of each kind (default 3). Every upload gets distinct content so
 // the server never deduplicates; the medians are logged.
-func TestUploadThroughput(t *testing.T) {
-	if os.Getenv("IMS_BENCH_UPLOAD") == "" {
-		t.Skip("set IMS_BENCH_UPLOAD=1 to measure upload throughput")
-	}
+func BenchmarkUploadThroughput(tb *testing.B) {
+	t := testing.TB(tb)
 	mb := envInt("IMS_BENCH_MB", 512)
 	rounds := envInt("IMS_BENCH_ROUNDS", 3)
 	e := startServer(t)

@@ -36,7 +36,7 @@ func qcow2File(t *testing.T) string {
 }
 
 // jsonOut decodes a command's JSON stdout.
-func jsonOut[T any](t *testing.T, r result) T {
+func jsonOut[T any](t testing.TB, r result) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
