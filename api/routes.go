@@ -81,6 +81,9 @@ var imsRoutes = []Route{
 	{Name: "CopyImageInRegionInSafeMode", Method: http.MethodPost, Pattern: "/v2.1/cloudimages/{image_id}/copy", Actions: acts(actCopy, actSrvImage), EnterpriseProject: true},
 	{Name: "ShowJob", Method: http.MethodGet, Pattern: "/v1/{project_id}/jobs/{job_id}", Actions: acts(actGet)},
 	{Name: "ShowJobProgress", Method: http.MethodGet, Pattern: "/v1/cloudimages/job/{job_id}", Actions: acts(actGet)},
+
+	// imsd's own: explain how a user's request would be decided (ims policy check).
+	{Name: "PolicyCheck", Method: http.MethodGet, Pattern: "/v1/imsd/policy-check", Actions: acts("iam:users:getUser")},
 }
 
 // Routes returns a copy of the route table.

@@ -26,7 +26,11 @@ func TestEveryRouteAuthenticatesAndAuthorizes(t *testing.T) {
 	}
 	waitJob(t, env, *r.JobId)
 	ak, sk := env.NewUser(t, "nobody")
-	params := strings.NewReplacer("{image_id}", img, "{project_id}", env.Creds.ProjectID, "{job_id}", *r.JobId,
+	params := strings.NewReplacer("{user_id}", env.Creds.UserID, "{group_id}", "0123456789abcdef0123456789abcdef",
+		"{domain_id}", env.Creds.DomainID, "{role_id}", "0123456789abcdef0123456789abcdef", "{access_key}", env.Creds.AccessKey,
+		"{policy_id}", "0123456789abcdef0123456789abcdef", "{enterprise_project_id}", "0", "{resource_id}", "x",
+		"{resource_type}", "images", "{credential}", env.Creds.AccessKey, "{access_key_id}", env.Creds.AccessKey,
+		"{ep_id}", "0", "{id}", "x", "{image_id}", img, "{project_id}", env.Creds.ProjectID, "{job_id}", *r.JobId,
 		"{tag}", "t1", "{key}", "k1", "{version}", "v2")
 	bodies := map[string]string{
 		"POST": `{"name":"x","tag":{"key":"k","value":"v"},"action":"create","tags":[{"key":"k","value":"v"}]}`,
@@ -50,7 +54,7 @@ func TestEveryRouteAuthenticatesAndAuthorizes(t *testing.T) {
 				t.Fatal("route declares no IAM action")
 			}
 			for _, a := range rt.Actions {
-				if !strings.HasPrefix(a, "ims:") || strings.Count(a, ":") != 2 {
+				if strings.Count(a, ":") != 2 || strings.Contains(a, "::") {
 					t.Fatalf("malformed action %q", a)
 				}
 			}

@@ -15,6 +15,7 @@ type Explainer interface {
 
 // PolicyCheckInput asks how a user's request would be decided.
 type PolicyCheckInput struct {
+	// UserID is the user's id or name.
 	UserID string
 	Action string
 	// ImageID, when set, binds the action to that image of the caller's
@@ -39,6 +40,9 @@ func (s *Service) PolicyCheck(ctx context.Context, caller *imsd.Principal, in Po
 		return nil, imsd.Errorf(imsd.CodeUnsupported, "This server's authorizer cannot explain decisions.")
 	}
 	u, err := s.store.UserGet(ctx, in.UserID)
+	if errors.Is(err, imsd.ErrNotFound) {
+		u, err = s.store.UserGetByName(ctx, caller.DomainID, in.UserID) // a user name works too
+	}
 	if errors.Is(err, imsd.ErrNotFound) || (err == nil && u.DomainID != caller.DomainID) {
 		return nil, imsd.Errorf(imsd.CodeNotFound, "The user %q does not exist.", in.UserID)
 	}

@@ -100,6 +100,7 @@ func (s *Server) imsHandlers() map[string]http.HandlerFunc {
 		"CopyImageInRegionInSafeMode": s.handleCopy(true),
 		"ShowJob":                     s.handleShowJob,
 		"ShowJobProgress":             s.handleShowJobProgress,
+		"PolicyCheck":                 s.handlePolicyCheck,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -237,6 +238,8 @@ func responseError(op string, resp *http.Response) error {
 type signedRequest struct {
 	Method string
 	Path   string // unescaped
+	// Query parameters, signed with the request.
+	Query map[string]string
 	// ContentType application/octet-stream leaves the body unsigned
 	// (UNSIGNED-PAYLOAD), so it streams.
 	ContentType   string
@@ -262,6 +265,9 @@ func (c *cli) newSigned(ctx context.Context, q signedRequest) (*http.Request, er
 		AddHeaderParam("X-Project-Id", s.ProjectID)
 	for k, v := range q.Header {
 		b.AddHeaderParam(k, v)
+	}
+	for k, v := range q.Query {
+		b.AddQueryParam(k, reflect.ValueOf(v))
 	}
 	sreq := b.Build()
 	extra, err := signer.Sign(sreq, s.AccessKey, s.SecretKey)

@@ -180,6 +180,19 @@ func TestEndToEnd(t *testing.T) {
 	if r.code != exitError || !requestID.MatchString(r.stderr) {
 		t.Fatalf("upload into an active image: %v", r)
 	}
+
+	// policy check: the root's copy is allowed and the reason says why.
+	if r := e.ok(t, "policy", "check", "--user", "imsd", "--action", "ims:images:copy", "--image", id); !strings.Contains(r.stdout, "ALLOW ims:images:copy") || !strings.Contains(r.stdout, "root") {
+		t.Fatalf("policy check: %v", r)
+	}
+	checked := jsonOut[map[string][]map[string]any](t, e.ok(t, "policy", "check", "--user", "imsd", "--action", "ims:images:delete", "-o", "json"))
+	if d := checked["decisions"]; len(d) != 1 || d[0]["allowed"] != true {
+		t.Fatalf("policy check -o json: %v", checked)
+	}
+	r = e.run(t, nil, "policy", "check", "--user", "nobody", "--action", "ims:images:copy")
+	if r.code != exitError || !strings.Contains(r.stderr, "IMG.0247") {
+		t.Fatalf("policy check of an unknown user: %v", r)
+	}
 	e.ok(t, "image", "delete", id)
 }
 
