@@ -276,3 +276,44 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 		t.Fatal("the log does not say where bootstrap.json is")
 	}
 }
+
+// TestAccountCreateWhileRunning: `imsd account create` works against the
+// data dir of a running server and prints credentials the server accepts,
+// isolated from the first account.
+func TestAccountCreateWhileRunning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(t.TempDir(), "imsd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	addr := freePort(t)
+	startImsd(t, bin, dir, addr)
+	out, err := exec.Command(bin, "account", "create", "--data-dir", dir, "--name", "team-a").Output()
+	if err != nil {
+		t.Fatalf("account create: %v", err)
+	}
+	var creds map[string]string
+	if err := json.Unmarshal(out, &creds); err != nil {
+		t.Fatalf("account create printed %q: %v", out, err)
+	}
+	for _, k := range []string{"endpoint", "region", "domain_id", "domain_name", "project_id", "project_name", "user_id", "user_name", "password", "access_key", "secret_key"} {
+		if creds[k] == "" {
+			t.Fatalf("account create output lacks %q: %s", k, out)
+		}
+	}
+	if creds["domain_name"] != "team-a" || creds["endpoint"] != "http://"+addr {
+		t.Fatalf("account create output: %s", out)
+	}
+	env := &sdktest.Env{Endpoint: "http://" + addr}
+	c := env.Client(t, creds["access_key"], creds["secret_key"], creds["project_id"])
+	list, err := c.ListImages(&model.ListImagesRequest{})
+	if err != nil || len(*list.Images) != 0 {
+		t.Fatalf("the new account's first call: %v", err)
+	}
+	if dup, err := exec.Command(bin, "account", "create", "--data-dir", dir, "--name", "team-a").CombinedOutput(); err == nil {
+		t.Fatalf("a second account with the same name was created: %s", dup)
+	}
+}
