@@ -117,6 +117,11 @@ func copyAs(t *testing.T, env *sdktest.Env, ak, sk, src, targetEP string) (int, 
 	}
 	_ = json.Unmarshal(raw, &e)
 	if resp.StatusCode == 200 {
+		// The user can follow the job they started, whatever the scope of
+		// their grants.
+		if _, err := env.Client(t, ak, sk, env.Creds.ProjectID).ShowJobProgress(&model.ShowJobProgressRequest{JobId: e.JobID}); err != nil {
+			t.Fatalf("the copying user cannot read its job: %v", err)
+		}
 		j := waitJob(t, env, e.JobID)
 		if j.Status.Value() != "SUCCESS" {
 			t.Fatalf("allowed copy failed: %v", j.FailReason)

@@ -206,10 +206,17 @@ func (s *Service) insertCopy(ctx context.Context, q imsd.Queries, p *imsd.Princi
 
 // JobGet returns a job of the caller's project; anything else is 404.
 func (s *Service) JobGet(ctx context.Context, p *imsd.Principal, id string) (*imsd.Job, error) {
-	// Job queries have no dedicated IAM action; reading a job needs the
-	// right to read images (ims:images:get), decided at project scope.
-	if err := s.authorize(ctx, p, Check{Action: "ims:images:get"}); err != nil {
-		return nil, err
+	// Job queries have no dedicated IAM action. Reading a job needs, somewhere
+	// in the project (an enterprise-project grant is enough), the right to
+	// read images or to start the job's kind of work: whoever may copy can
+	// follow their copies.
+	if err := s.precheck(ctx, p, "ims:images:get"); err != nil {
+		if imsd.ErrorCode(err) != imsd.CodeForbidden {
+			return nil, err
+		}
+		if cerr := s.precheck(ctx, p, "ims:images:copy"); cerr != nil {
+			return nil, err
+		}
 	}
 	if len(id) == 0 || len(id) > 64 || strings.ContainsAny(id, "/?#%. ") {
 		return nil, imsd.Errorf(imsd.CodeJobNotFound, "")
