@@ -33,7 +33,8 @@ type User struct {
 	IsRoot       bool
 	Description  string
 	Email        string
-	// PasswordChangedAt invalidates tokens issued before it.
+	// PasswordChangedAt is when the password was last set or the user
+	// last disabled; tokens issued before it are refused.
 	PasswordChangedAt time.Time
 	CreatedAt         time.Time
 }

@@ -134,7 +134,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("open blob store: %w", err)
 	}
 	a.Authz = authz.New(a.Store, nil, a.log)
-	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service})
+	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service, Sealer: a.Sealer})
 	if err != nil {
 		a.Store.Close()
 		return nil, err

@@ -67,7 +67,8 @@ func validateAccountName(name string) error {
 }
 
 // CreateAccount creates a domain with its region project, its root user
-// (same name as the account) with a random password, and one AK/SK for the
+// (same name as the account) with a random password, the "admin" group
+// (FullAccess at domain scope, the root as member), and one AK/SK for the
 // root user, in one transaction. It is an operator action, not an API.
 func (s *Service) CreateAccount(ctx context.Context, name string, sealer *auth.Sealer) (*AccountCredentials, error) {
 	if err := validateAccountName(name); err != nil {
@@ -100,6 +101,9 @@ func (s *Service) CreateAccount(ctx context.Context, name string, sealer *auth.S
 			return err
 		}
 		if err := q.UserInsert(ctx, u); err != nil {
+			return err
+		}
+		if _, err := createAdminGroup(ctx, q, d.ID, []string{u.ID}, now); err != nil {
 			return err
 		}
 		return q.AccessKeyInsert(ctx, k)

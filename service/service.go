@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/auth"
 )
 
 // Config holds the tunables of the service. Zero values take the defaults
@@ -61,6 +62,7 @@ type Service struct {
 	log    *slog.Logger
 	cfg    Config
 	wakeup func()
+	sealer *auth.Sealer
 }
 
 // Options are the dependencies of a Service.
@@ -77,6 +79,9 @@ type Options struct {
 	// Wakeup, when set, is called after a job is enqueued so a runner can
 	// pick it up without waiting for its next poll.
 	Wakeup func()
+	// Sealer seals secret keys and tokens; the identity APIs that create
+	// access keys or tokens fail without it.
+	Sealer *auth.Sealer
 }
 
 // New returns a Service.
@@ -84,7 +89,7 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Blobs == nil {
 		return nil, errors.New("service: Store and Blobs are required")
 	}
-	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup}
+	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup, sealer: o.Sealer}
 	if s.authz == nil {
 		s.authz = RootOnly{}
 	}

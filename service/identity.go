@@ -1,0 +1,185 @@
+package service
+
+// The identity use cases (IAM users, groups, projects, access keys,
+// permissions and grants, tokens) and enterprise projects (EPS).
+//
+// Authorization. IAM and EPS are global services: their actions
+// (iam:users:createUser, eps:enterpriseProjects:create, ...) are decided at
+// domain scope, from grants on the domain and on all projects. The account
+// root may do everything. Every account has a group named "admin"; it holds
+// the system policy FullAccess granted at domain scope, so its members may
+// perform every IAM and EPS action (and explicit Deny statements granted to
+// them still apply, as everywhere). The admin group cannot be deleted or
+// renamed, and its grants cannot be changed. A caller may always manage
+// their own password and access keys (Huawei lets IAM users do that).
+//
+// Isolation. Anything that belongs to another account — a user, group,
+// project, policy, enterprise project, access key or token — is answered
+// exactly like something that does not exist (404), never 403. The
+// permission question is asked first, before the request is examined, so a
+// caller without the action learns nothing about ids (403 whatever the id).
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/imsd/imsd"
+)
+
+// authorizeIAM decides an IAM or EPS action at domain scope. A denial is
+// reported with the IAM (or EPS) forbidden code.
+func (s *Service) authorizeIAM(ctx context.Context, p *imsd.Principal, action string) error {
+	err := s.authorize(ctx, p, Check{Action: action})
+	if imsd.ErrorCode(err) != imsd.CodeForbidden {
+		return err
+	}
+	code := imsd.CodeIAMForbidden
+	if strings.HasPrefix(action, "eps:") {
+		code = imsd.CodeEPSForbidden
+	}
+	return imsd.Errorf(code, "Policy doesn't allow %s to be performed.", action)
+}
+
+// authorizeSelfOr allows the caller to act on their own user (userID) and
+// otherwise decides action like authorizeIAM.
+func (s *Service) authorizeSelfOr(ctx context.Context, p *imsd.Principal, userID, action string) error {
+	if p != nil && userID != "" && userID == p.UserID {
+		markDecided(ctx)
+		return nil
+	}
+	return s.authorizeIAM(ctx, p, action)
+}
+
+// markDecided records an authorization decision made without the
+// Authorizer (a caller acting on their own identity), so the HTTP layer's
+// check that every route decides does not report it.
+func markDecided(ctx context.Context) {
+	if m, ok := ctx.Value(authzMarkKey{}).(*AuthzMark); ok {
+		m.Checked = true
+	}
+}
+
+// RejectIAM is what the HTTP layer answers when a request to an identity
+// route cannot even be decoded: the authorization error when the caller may
+// not perform action at all (selfUserID names the user a caller may act on
+// as themselves, "" for none), otherwise err.
+func (s *Service) RejectIAM(ctx context.Context, p *imsd.Principal, action, selfUserID string, err error) error {
+	if aerr := s.authorizeSelfOr(ctx, p, selfUserID, action); aerr != nil {
+		return aerr
+	}
+	return err
+}
+
+// iamNotFound is the 404 of the identity APIs.
+func iamNotFound(what, id string) error {
+	return imsd.Errorf(imsd.CodeIAMNotFound, "Could not find %s: %s.", what, id)
+}
+
+// iamInvalid is the 400 of the identity APIs.
+func iamInvalid(format string, args ...any) error {
+	return imsd.Errorf(imsd.CodeIAMBadRequest, format, args...)
+}
+
+// plausibleID reports whether id can name anything: ids are short and never
+// contain path or query syntax. Anything else is simply not found.
+func plausibleID(id string) bool {
+	return id != "" && len(id) <= 64 && !strings.ContainsAny(id, "/?#% \t\r\n")
+}
+
+// checkDomain returns a 404 unless domainID is empty or the caller's own
+// account: another account's id is indistinguishable from a missing one.
+func checkDomain(p *imsd.Principal, domainID string) error {
+	if domainID != "" && domainID != p.DomainID {
+		return iamNotFound("domain", domainID)
+	}
+	return nil
+}
+
+// getUser loads a user of the caller's account (404 otherwise).
+func (s *Service) getUser(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.User, error) {
+	if !plausibleID(id) {
+		return nil, iamNotFound("user", id)
+	}
+	u, err := q.UserGet(ctx, id)
+	if errors.Is(err, imsd.ErrNotFound) || (err == nil && u.DomainID != p.DomainID) {
+		return nil, iamNotFound("user", id)
+	}
+	if err != nil {
+		return nil, internal(err, "get user")
+	}
+	return u, nil
+}
+
+// getGroup loads a group of the caller's account (404 otherwise).
+func (s *Service) getGroup(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.Group, error) {
+	if !plausibleID(id) {
+		return nil, iamNotFound("group", id)
+	}
+	g, err := q.GroupGet(ctx, id)
+	if errors.Is(err, imsd.ErrNotFound) || (err == nil && g.DomainID != p.DomainID) {
+		return nil, iamNotFound("group", id)
+	}
+	if err != nil {
+		return nil, internal(err, "get group")
+	}
+	return g, nil
+}
+
+// getProject loads a project of the caller's account (404 otherwise).
+func (s *Service) getProject(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.Project, error) {
+	if !plausibleID(id) {
+		return nil, iamNotFound("project", id)
+	}
+	pr, err := q.ProjectGet(ctx, id)
+	if errors.Is(err, imsd.ErrNotFound) || (err == nil && pr.DomainID != p.DomainID) {
+		return nil, iamNotFound("project", id)
+	}
+	if err != nil {
+		return nil, internal(err, "get project")
+	}
+	return pr, nil
+}
+
+// validateName checks the name of a user, group or project: 1 to max
+// characters, letters (any script), digits, spaces and "-_.".
+func validateName(what, name string, max int) error {
+	n := utf8.RuneCountInString(name)
+	if n == 0 || n > max {
+		return iamInvalid("The %s name must be 1 to %d characters long.", what, max)
+	}
+	if strings.TrimSpace(name) != name {
+		return iamInvalid("The %s name cannot start or end with a space.", what)
+	}
+	for _, r := range name {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == ' ' || r == '-' || r == '_' || r == '.') {
+			return iamInvalid("The %s name may only contain letters, digits, spaces and the characters -_.", what)
+		}
+	}
+	return nil
+}
+
+// validateDescription checks a free-text description: at most max
+// characters, no control characters and none of <>.
+func validateDescription(what, desc string, max int) error {
+	if utf8.RuneCountInString(desc) > max {
+		return iamInvalid("The %s description cannot exceed %d characters.", what, max)
+	}
+	for _, r := range desc {
+		if unicode.IsControl(r) || r == '<' || r == '>' {
+			return iamInvalid("The %s description contains an invalid character.", what)
+		}
+	}
+	return nil
+}
+
+// conflictOr maps a store ErrConflict to a 409 with msg, other errors to
+// internal ones.
+func conflictOr(err error, what, msg string) error {
+	if errors.Is(err, imsd.ErrConflict) {
+		return imsd.Errorf(imsd.CodeIAMConflict, "%s", msg)
+	}
+	return internal(err, what)
+}
