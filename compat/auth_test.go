@@ -53,6 +53,11 @@ func TestAuthNegative(t *testing.T) {
 			return env.Signed(t, c.AccessKey, c.SecretKey, c.ProjectID, q)
 		}, 401, "APIGW.0301"},
 		{"X-Project-Id of another account", func() *http.Request { return env.Signed(t, c.AccessKey, c.SecretKey, other.ProjectID, copyReq()) }, 401, "APIGW.0301"},
+		{"X-Domain-Id of another account", func() *http.Request {
+			q := copyReq()
+			q.Header = http.Header{"X-Domain-Id": {other.DomainID}}
+			return env.Signed(t, c.AccessKey, c.SecretKey, c.ProjectID, q)
+		}, 401, "APIGW.0301"},
 		{"no credentials", func() *http.Request {
 			r, _ := http.NewRequest("POST", env.Endpoint+"/v1/cloudimages/"+src+"/copy", strings.NewReader(`{"name":"x"}`))
 			return r
