@@ -18,6 +18,7 @@ const (
 	envAK       = "HUAWEICLOUD_SDK_AK"
 	envSK       = "HUAWEICLOUD_SDK_SK"
 	envProject  = "HUAWEICLOUD_SDK_PROJECT_ID"
+	envDomain   = "HUAWEICLOUD_SDK_DOMAIN_ID"
 	envEndpoint = "IMS_ENDPOINT"
 	envProfile  = "IMS_PROFILE"
 )
@@ -32,6 +33,9 @@ type profile struct {
 	ProjectID string `json:"project_id" yaml:"project_id"`
 	AccessKey string `json:"access_key" yaml:"access_key"`
 	SecretKey string `json:"secret_key" yaml:"secret_key"`
+	// DomainID is the account (IAM domain) id the identity commands (ims
+	// iam, ims ep) send; optional, the image commands do not need it.
+	DomainID string `json:"domain_id,omitempty" yaml:"domain_id,omitempty"`
 }
 
 // configFile is the YAML document at the config path.
@@ -115,8 +119,8 @@ type settings struct {
 	Profile    string
 	profile
 	// Sources maps a field (endpoint, region, project_id, access_key,
-	// secret_key) to its origin: "profile NAME", an environment variable or
-	// "--endpoint".
+	// secret_key, domain_id) to its origin: "profile NAME", an environment
+	// variable, "--endpoint" or "server" (a domain id the server told).
 	Sources map[string]string
 }
 
@@ -157,7 +161,7 @@ func resolveSettings(o globalOpts) (*settings, error) {
 		if p, ok := cf.Profiles[name]; ok {
 			s.profile = p
 			for _, f := range []struct{ k, v string }{{"endpoint", p.Endpoint}, {"region", p.Region},
-				{"project_id", p.ProjectID}, {"access_key", p.AccessKey}, {"secret_key", p.SecretKey}} {
+				{"project_id", p.ProjectID}, {"access_key", p.AccessKey}, {"secret_key", p.SecretKey}, {"domain_id", p.DomainID}} {
 				if f.v != "" {
 					s.Sources[f.k] = "profile " + name
 				}
@@ -181,7 +185,8 @@ func resolveSettings(o globalOpts) (*settings, error) {
 		env, key string
 		dst      *string
 	}{{envAK, "access_key", &s.AccessKey}, {envSK, "secret_key", &s.SecretKey},
-		{envProject, "project_id", &s.ProjectID}, {envEndpoint, "endpoint", &s.Endpoint}} {
+		{envProject, "project_id", &s.ProjectID}, {envEndpoint, "endpoint", &s.Endpoint},
+		{envDomain, "domain_id", &s.DomainID}} {
 		if v := os.Getenv(e.env); v != "" {
 			*e.dst, s.Sources[e.key] = v, "$"+e.env
 		}
@@ -210,6 +215,7 @@ type bootstrap struct {
 	ProjectID string `json:"project_id"`
 	AccessKey string `json:"access_key"`
 	SecretKey string `json:"secret_key"`
+	DomainID  string `json:"domain_id"`
 }
 
 // readBootstrap reads bootstrap.json; path may also be the data directory

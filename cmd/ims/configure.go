@@ -14,7 +14,7 @@ func newConfigureCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "configure --from-bootstrap FILE",
 		Short: "Write a profile from imsd's bootstrap.json",
-		Long: `Writes a profile (endpoint, region, project_id, access_key, secret_key) into the
+		Long: `Writes a profile (endpoint, region, project_id, access_key, secret_key, domain_id) into the
 config file, taken from the bootstrap.json imsd writes into its data directory on
 first start. FILE may also be the data directory. Other profiles in the file are
 kept; the file is written with mode 0600.
@@ -45,7 +45,7 @@ than the one in bootstrap.json (useful when the server listens on 0.0.0.0).`,
 				return fmt.Errorf("%v (fix or remove the file first)", err)
 			}
 			name := c.profileName()
-			p := profile{Endpoint: bs.Endpoint, Region: bs.Region, ProjectID: bs.ProjectID, AccessKey: bs.AccessKey, SecretKey: bs.SecretKey}
+			p := profile{Endpoint: bs.Endpoint, Region: bs.Region, ProjectID: bs.ProjectID, AccessKey: bs.AccessKey, SecretKey: bs.SecretKey, DomainID: bs.DomainID}
 			if c.opts.endpoint != "" {
 				p.Endpoint = c.opts.endpoint
 			}
@@ -90,7 +90,7 @@ is masked. Exits with 2 when the configuration is missing or incomplete.`,
 			if c.opts.output != "table" {
 				if perr := c.printValue(map[string]any{
 					"config_file": s.ConfigPath, "profile": s.Profile, "endpoint": s.Endpoint, "region": s.Region,
-					"project_id": s.ProjectID, "access_key": s.AccessKey, "secret_key": mask(s.SecretKey), "sources": s.Sources,
+					"project_id": s.ProjectID, "domain_id": s.DomainID, "access_key": s.AccessKey, "secret_key": mask(s.SecretKey), "sources": s.Sources,
 				}); perr != nil {
 					return perr
 				}
@@ -102,6 +102,7 @@ is masked. Exits with 2 when the configuration is missing or incomplete.`,
 			t.row("endpoint", s.Endpoint, src("endpoint"))
 			t.row("region", s.Region, src("region"))
 			t.row("project_id", s.ProjectID, src("project_id"))
+			t.row("domain_id", s.DomainID, src("domain_id"))
 			t.row("access_key", s.AccessKey, src("access_key"))
 			t.row("secret_key", mask(s.SecretKey), src("secret_key"))
 			if ferr := t.flush(); ferr != nil {

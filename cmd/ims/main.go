@@ -103,14 +103,17 @@ func printError(w io.Writer, err error) {
 const rootLong = `ims is the command-line client of imsd, a self-hosted image service that speaks the
 Huawei Cloud IMS API. It manages images (create, upload, download, list, update,
 tag, delete), copies them within the region as asynchronous jobs and follows those
-jobs.
+jobs. It also administers the account: IAM users, groups, policies, grants and
+access keys (ims iam), and enterprise projects (ims ep).
 
 Configuration: profiles live in $XDG_CONFIG_HOME/ims/config.yaml (by default
 ~/.config/ims/config.yaml; --config selects another file). Create one from the
 server's bootstrap.json with 'ims configure --from-bootstrap'. Select a profile
 with --profile (or IMS_PROFILE; default "default"). The environment variables
-HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID and
-IMS_ENDPOINT override the profile, and --endpoint overrides them all.
+HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID,
+HUAWEICLOUD_SDK_DOMAIN_ID and IMS_ENDPOINT override the profile, and --endpoint
+overrides them all. The identity commands (ims iam, ims ep) also need the account's
+domain_id, which 'ims configure --from-bootstrap' stores.
 
 Output: human-readable tables by default; -o json or -o yaml prints one machine
 readable document (an object, or an array for lists) on stdout. Progress and
@@ -162,7 +165,7 @@ func newRootCmd(c *cli) *cobra.Command {
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newConfigureCmd(c), newImageCmd(c), newJobCmd(c), newPolicyCmd(c))
+	root.AddCommand(newConfigureCmd(c), newImageCmd(c), newJobCmd(c), newPolicyCmd(c), newIAMCmd(c), newEPCmd(c))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, sub := range root.Commands() {

@@ -27,7 +27,7 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 // clearEnv unsets the variables that override the configuration.
 func clearEnv(t *testing.T) {
 	t.Helper()
-	for _, k := range []string{envAK, envSK, envProject, envEndpoint, envProfile} {
+	for _, k := range []string{envAK, envSK, envProject, envEndpoint, envProfile, envDomain} {
 		t.Setenv(k, "")
 	}
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
@@ -102,7 +102,7 @@ func TestConfigureFromBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := profile{Endpoint: "http://127.0.0.1:9292", Region: "local-1", ProjectID: "p1", AccessKey: "AK1", SecretKey: "SECRETSECRET1234"}
+	want := profile{Endpoint: "http://127.0.0.1:9292", Region: "local-1", ProjectID: "p1", AccessKey: "AK1", SecretKey: "SECRETSECRET1234", DomainID: "d"}
 	if !reflect.DeepEqual(cf.Profiles["default"], want) || cf.Profiles["b"].Endpoint != "http://10.0.0.1:9292" {
 		t.Fatalf("profiles: %+v", cf.Profiles)
 	}
