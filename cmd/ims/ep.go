@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	eps "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/eps/v1"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/eps/v1/model"
@@ -37,6 +38,35 @@ func (g *identity) epID(ref string) (string, error) {
 		return "", err
 	}
 	return resolveRef("enterprise project", ref, list, "name")
+}
+
+// copyTargetEP turns the --enterprise-project of a copy into an id. An id
+// ("0" or a UUID, as EPS makes them) is sent as is, so users without EPS
+// permissions can copy into an enterprise project they know by id; any
+// other value is looked up by name.
+func copyTargetEP(c *cli, ref string) (string, error) {
+	if ref == "0" || looksLikeUUID(ref) {
+		return ref, nil
+	}
+	return (&identity{cli: c}).epID(ref)
+}
+
+// looksLikeUUID reports whether s has the 8-4-4-4-12 hex form of a UUID.
+func looksLikeUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if r != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", r):
+			return false
+		}
+	}
+	return true
 }
 
 // epStatus renders EPS's numeric status (1 enabled, 2 disabled).

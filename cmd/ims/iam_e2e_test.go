@@ -163,6 +163,16 @@ func TestIdentityEndToEnd(t *testing.T) {
 			t.Fatalf("image after ep move: %v", m)
 		}
 	}
+	// A copy's target enterprise project may be named by name.
+	job := jsonOut[map[string]any](t, e.ok(t, "image", "copy", imgID, "--name", "team-copy", "--enterprise-project", "team-a", "--wait", "-o", "json"))
+	entities, _ := job["entities"].(map[string]any)
+	copyID, _ := entities["image_id"].(string)
+	if m := jsonOut[map[string]any](t, e.ok(t, "image", "show", copyID, "-o", "json")); m["enterprise_project_id"] != epID {
+		t.Fatalf("copy into team-a by name: job %v, image %v", job, m)
+	}
+	if r := e.run(t, nil, "image", "copy", imgID, "--name", "x", "--enterprise-project", "no-such-ep"); r.code != exitError || !strings.Contains(r.stderr, `no enterprise project has the id or name "no-such-ep"`) {
+		t.Fatalf("copy into an unknown enterprise project name: %v", r)
+	}
 	e.ok(t, "ep", "disable", "team-a")
 	if m := jsonOut[map[string]any](t, e.ok(t, "ep", "show", epID, "-o", "json")); m["status"] != 2.0 {
 		t.Fatalf("ep show -o json after disable: %v", m)

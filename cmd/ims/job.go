@@ -125,6 +125,7 @@ fail_reason is printed) and 4 when --timeout passes first.
 returns the same job instead of making another copy.`,
 		Example: `  ims image copy IMAGE_ID --name base-copy
   ims image copy IMAGE_ID --name base-enc --cmk-id KMS_KEY_ID --wait --timeout 30m
+  ims image copy IMAGE_ID --name team-copy --enterprise-project team-a --wait
   ims image copy IMAGE_ID --name nightly --client-token "nightly-$(date +%F)" --wait -o json`,
 		Args: exactArgs(1, "SOURCE_IMAGE_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -140,7 +141,11 @@ returns the same job instead of making another copy.`,
 				body.CmkId = ptr(cmk)
 			}
 			if ep != "" {
-				body.EnterpriseProjectId = ptr(ep)
+				id, err := copyTargetEP(c, ep)
+				if err != nil {
+					return err
+				}
+				body.EnterpriseProjectId = ptr(id)
 			}
 			var jobID string
 			raw, err := c.call("copy image "+src, func(cl *ims.ImsClient) (any, error) {
@@ -175,7 +180,7 @@ returns the same job instead of making another copy.`,
 	f.StringVar(&name, "name", "", "name of the copy (required)")
 	f.StringVar(&desc, "description", "", "description of the copy")
 	f.StringVar(&cmk, "cmk-id", "", "KMS key id to encrypt the copy with")
-	f.StringVar(&ep, "enterprise-project", "", `enterprise project id of the copy ("0" is the default project)`)
+	f.StringVar(&ep, "enterprise-project", "", `enterprise project of the copy, by id or name ("0" is the default project)`)
 	f.StringVar(&token, "client-token", "", "idempotency token sent as X-Client-Token")
 	f.BoolVar(&wait, "wait", false, "wait for the job to finish, with progress")
 	f.DurationVar(&timeout, "timeout", time.Hour, "with --wait: give up after this long (exit 4); 0 waits forever")

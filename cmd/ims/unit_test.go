@@ -203,3 +203,25 @@ func TestEveryCommandHasExample(t *testing.T) {
 	}
 	walk(newRootCmd(newCLI(io.Discard, io.Discard)))
 }
+
+func TestLooksLikeUUID(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"uuid", "e26bba59-fc2c-4a50-8ae9-d18f530b588f", true},
+		{"upper case", "E26BBA59-FC2C-4A50-8AE9-D18F530B588F", true},
+		{"default project", "0", false},
+		{"name", "team-a", false},
+		{"36 characters without dashes", "e26bba59xfc2cx4a50x8ae9xd18f530b588f", false},
+		{"non-hex", "g26bba59-fc2c-4a50-8ae9-d18f530b588f", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := looksLikeUUID(tc.in); got != tc.want {
+				t.Fatalf("looksLikeUUID(%q) = %v, want %v", tc.in, got, tc.want)
+			}
+		})
+	}
+}
