@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	eps "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/eps/v1"
@@ -48,7 +50,12 @@ func copyTargetEP(c *cli, ref string) (string, error) {
 	if ref == "0" || looksLikeUUID(ref) {
 		return ref, nil
 	}
-	return (&identity{cli: c}).epID(ref)
+	id, err := (&identity{cli: c}).epID(ref)
+	var apiErr *apiError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusForbidden {
+		return "", fmt.Errorf("%w\n(looking up the enterprise project named %q needs eps:enterpriseProjects:list; give its id instead)", err, ref)
+	}
+	return id, err
 }
 
 // looksLikeUUID reports whether s has the 8-4-4-4-12 hex form of a UUID.
