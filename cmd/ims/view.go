@@ -107,26 +107,11 @@ func (c *cli) printImage(raw []byte) error {
 // printImages prints a list of images as a table, or as a JSON array of the
 // server's objects.
 func (c *cli) printImages(images []json.RawMessage) error {
-	if c.opts.output != "table" {
-		if images == nil {
-			images = []json.RawMessage{}
-		}
-		b, err := json.Marshal(images)
-		if err != nil {
-			return err
-		}
-		return c.printRaw(b)
-	}
-	t := newTable(c.stdout, "ID", "NAME", "STATUS", "DISK FORMAT", "SIZE", "MIN DISK", "CREATED")
-	for _, raw := range images {
-		m, err := decodeMap(raw)
-		if err != nil {
-			return err
-		}
-		t.row(field(m, "id"), field(m, "name"), field(m, "status"), field(m, "disk_format"), imageSize(m),
-			field(m, "min_disk"), field(m, "created_at"))
-	}
-	return t.flush()
+	return c.printList(images, []string{"ID", "NAME", "STATUS", "DISK FORMAT", "SIZE", "MIN DISK", "CREATED"},
+		func(m map[string]any) []string {
+			return []string{field(m, "id"), field(m, "name"), field(m, "status"), field(m, "disk_format"), imageSize(m),
+				field(m, "min_disk"), field(m, "created_at")}
+		})
 }
 
 // printTags prints an image's tags (ListImageTags answer).
