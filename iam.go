@@ -77,6 +77,13 @@ type GrantQuery struct {
 // and grants. They follow the Queries conventions (ErrNotFound,
 // ErrConflict).
 type IdentityQueries interface {
+	// LockDomain serialises, until the end of the transaction it runs in,
+	// the identity writes of one account (users, groups, keys, policies,
+	// grants, enterprise projects), so that their check-then-write steps
+	// (limits, unique names, a grant of a policy being deleted) cannot
+	// interleave. Outside a transaction it is a no-op.
+	LockDomain(ctx context.Context, domainID string) error
+
 	GroupInsert(ctx context.Context, g *Group) error
 	GroupGet(ctx context.Context, id string) (*Group, error)
 	GroupGetByName(ctx context.Context, domainID, name string) (*Group, error)

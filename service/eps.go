@@ -141,7 +141,7 @@ func (s *Service) EnterpriseProjectCreate(ctx context.Context, p *imsd.Principal
 	if in.Description != nil {
 		ep.Description = *in.Description
 	}
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		eps, err := q.EnterpriseProjectList(ctx, p.DomainID)
 		if err != nil {
 			return internal(err, "list enterprise projects")
@@ -241,7 +241,7 @@ func (s *Service) EnterpriseProjectUpdate(ctx context.Context, p *imsd.Principal
 		return nil, imsd.Errorf(imsd.CodeEPSDefaultRename, "")
 	}
 	var out *imsd.EnterpriseProject
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		ep, err := s.getEnterpriseProject(ctx, q, p, id)
 		if err != nil {
 			return err
@@ -284,7 +284,7 @@ func (s *Service) EnterpriseProjectSetEnabled(ctx context.Context, p *imsd.Princ
 	if id == imsd.DefaultEnterpriseProject {
 		return imsd.Errorf(imsd.CodeEPSDefaultSwitch, "")
 	}
-	return s.store.InTx(ctx, func(q imsd.Queries) error {
+	return s.identityTx(ctx, p, func(q imsd.Queries) error {
 		ep, err := s.getEnterpriseProject(ctx, q, p, id)
 		if err != nil {
 			return err
@@ -315,7 +315,7 @@ func (s *Service) EnterpriseProjectMigrate(ctx context.Context, p *imsd.Principa
 	if in.RegionID != "" && in.RegionID != s.cfg.Region {
 		return imsd.Errorf(imsd.CodeEPSBadRequest, "region_id must be %s, the region of this server.", s.cfg.Region)
 	}
-	return s.store.InTx(ctx, func(q imsd.Queries) error {
+	return s.identityTx(ctx, p, func(q imsd.Queries) error {
 		if epID != imsd.DefaultEnterpriseProject {
 			ep, err := s.getEnterpriseProject(ctx, q, p, epID)
 			if err != nil {

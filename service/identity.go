@@ -73,6 +73,69 @@ func (s *Service) RejectIAM(ctx context.Context, p *imsd.Principal, action, self
 	return err
 }
 
+// identityTx runs fn in a transaction that holds the caller's account
+// lock (imsd.IdentityQueries.LockDomain): identity writes of one account
+// run one at a time, so limits, unique names and grants of policies being
+// deleted hold under concurrency on every store.
+func (s *Service) identityTx(ctx context.Context, p *imsd.Principal, fn func(q imsd.Queries) error) error {
+	return s.store.InTx(ctx, func(q imsd.Queries) error {
+		if err := q.LockDomain(ctx, p.DomainID); err != nil {
+			return internal(err, "lock account")
+		}
+		return fn(q)
+	})
+}
+
+// guardPrivileged protects the account's most powerful identities from
+// callers who hold a narrow IAM action: only the root may manage the root
+// user (its password, status and access keys), and only the root or a
+// member of the admin group may manage an admin-group member or change
+// the admin group's membership. Without it, iam:credentials:createCredential
+// alone would mint keys for the root, and iam:groups:addUserToGroup alone
+// would let anyone join the admin group. target is the user acted on (nil
+// for none); adminGroup says the admin group's membership changes. A
+// caller acting on themselves is not a privilege question.
+func (s *Service) guardPrivileged(ctx context.Context, q imsd.Queries, p *imsd.Principal, target *imsd.User, adminGroup bool) error {
+	if p.IsRoot || (target != nil && target.ID == p.UserID && !adminGroup) {
+		return nil
+	}
+	if target != nil && target.IsRoot {
+		return imsd.Errorf(imsd.CodeIAMForbidden, "Only the account root may manage the root user.")
+	}
+	targetAdmin := false
+	if target != nil {
+		var err error
+		if targetAdmin, err = isAdminMember(ctx, q, target.ID); err != nil {
+			return err
+		}
+	}
+	if !adminGroup && !targetAdmin {
+		return nil
+	}
+	callerAdmin, err := isAdminMember(ctx, q, p.UserID)
+	if err != nil {
+		return err
+	}
+	if !callerAdmin {
+		return imsd.Errorf(imsd.CodeIAMForbidden, "Only the account root and members of the admin group may manage administrators or the admin group.")
+	}
+	return nil
+}
+
+// isAdminMember reports whether a user belongs to the account's admin group.
+func isAdminMember(ctx context.Context, q imsd.Queries, userID string) (bool, error) {
+	groups, err := q.GroupListForUser(ctx, userID)
+	if err != nil {
+		return false, internal(err, "list groups of user")
+	}
+	for _, g := range groups {
+		if g.Name == imsd.AdminGroupName {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // iamNotFound is the 404 of the identity APIs.
 func iamNotFound(what, id string) error {
 	return imsd.Errorf(imsd.CodeIAMNotFound, "Could not find %s: %s.", what, id)

@@ -112,7 +112,7 @@ func (s *Service) grantParts(ctx context.Context, q imsd.Queries, p *imsd.Princi
 // GrantAdd grants a permission to a group at a scope. Granting it again is
 // not an error. It takes effect with the group members' next request.
 func (s *Service) GrantAdd(ctx context.Context, p *imsd.Principal, groupID, roleID string, t GrantTarget) error {
-	return s.store.InTx(ctx, func(q imsd.Queries) error {
+	return s.identityTx(ctx, p, func(q imsd.Queries) error {
 		g, perm, err := s.grantParts(ctx, q, p, groupID, roleID, t, opGrant)
 		if err != nil {
 			return err
@@ -152,7 +152,7 @@ func (s *Service) GrantCheck(ctx context.Context, p *imsd.Principal, groupID, ro
 // GrantRemove revokes a permission from a group at a scope (404 when the
 // group does not hold it there). It takes effect at once.
 func (s *Service) GrantRemove(ctx context.Context, p *imsd.Principal, groupID, roleID string, t GrantTarget) error {
-	return s.store.InTx(ctx, func(q imsd.Queries) error {
+	return s.identityTx(ctx, p, func(q imsd.Queries) error {
 		g, perm, err := s.grantParts(ctx, q, p, groupID, roleID, t, opRevoke)
 		if err != nil {
 			return err

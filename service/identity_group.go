@@ -54,7 +54,7 @@ func (s *Service) ensureAdminGroup(ctx context.Context, domainID string) error {
 	if !errors.Is(err, imsd.ErrNotFound) {
 		return internal(err, "get admin group")
 	}
-	err = s.store.InTx(ctx, func(q imsd.Queries) error {
+	err = s.identityTx(ctx, &imsd.Principal{DomainID: domainID}, func(q imsd.Queries) error {
 		users, err := q.UserList(ctx, domainID)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (s *Service) GroupUpdate(ctx context.Context, p *imsd.Principal, id string,
 		return nil, err
 	}
 	var out *imsd.Group
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		g, err := s.getGroup(ctx, q, p, id)
 		if err != nil {
 			return err
@@ -175,7 +175,7 @@ func (s *Service) GroupDelete(ctx context.Context, p *imsd.Principal, id string)
 	if err := s.authorizeIAM(ctx, p, "iam:groups:deleteGroup"); err != nil {
 		return err
 	}
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		g, err := s.getGroup(ctx, q, p, id)
 		if err != nil {
 			return err
@@ -197,11 +197,16 @@ func (s *Service) GroupAddUser(ctx context.Context, p *imsd.Principal, groupID, 
 	if err := s.authorizeIAM(ctx, p, "iam:groups:addUserToGroup"); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(q imsd.Queries) error {
-		if _, err := s.getGroup(ctx, q, p, groupID); err != nil {
+	return s.identityTx(ctx, p, func(q imsd.Queries) error {
+		g, err := s.getGroup(ctx, q, p, groupID)
+		if err != nil {
 			return err
 		}
-		if _, err := s.getUser(ctx, q, p, userID); err != nil {
+		u, err := s.getUser(ctx, q, p, userID)
+		if err != nil {
+			return err
+		}
+		if err := s.guardPrivileged(ctx, q, p, u, g.Name == imsd.AdminGroupName); err != nil {
 			return err
 		}
 		if err := q.GroupMemberAdd(ctx, groupID, userID); err != nil {
@@ -219,7 +224,7 @@ func (s *Service) GroupRemoveUser(ctx context.Context, p *imsd.Principal, groupI
 	if err := s.authorizeIAM(ctx, p, "iam:groups:removeUserFromGroup"); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(q imsd.Queries) error {
+	return s.identityTx(ctx, p, func(q imsd.Queries) error {
 		g, err := s.getGroup(ctx, q, p, groupID)
 		if err != nil {
 			return err
@@ -230,6 +235,9 @@ func (s *Service) GroupRemoveUser(ctx context.Context, p *imsd.Principal, groupI
 		}
 		if u.IsRoot && g.Name == imsd.AdminGroupName {
 			return iamInvalid("The account root cannot leave the admin group.")
+		}
+		if err := s.guardPrivileged(ctx, q, p, u, g.Name == imsd.AdminGroupName); err != nil {
+			return err
 		}
 		err = q.GroupMemberRemove(ctx, groupID, userID)
 		if errors.Is(err, imsd.ErrNotFound) {

@@ -48,9 +48,12 @@ func (s *Service) AccessKeyCreate(ctx context.Context, p *imsd.Principal, userID
 		return nil, internal(errors.New("service has no sealer"), "create access key")
 	}
 	var out *CreatedKey
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		u, err := s.getUser(ctx, q, p, userID)
 		if err != nil {
+			return err
+		}
+		if err := s.guardPrivileged(ctx, q, p, u, false); err != nil {
 			return err
 		}
 		keys, err := q.AccessKeyList(ctx, u.ID)
@@ -108,9 +111,12 @@ func (s *Service) AccessKeyGet(ctx context.Context, p *imsd.Principal, ak string
 // key fails authentication at once.
 func (s *Service) AccessKeyUpdate(ctx context.Context, p *imsd.Principal, ak string, in AccessKeyUpdateInput) (*imsd.AccessKey, error) {
 	var out *imsd.AccessKey
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		k, err := s.accessKey(ctx, q, p, ak, "iam:credentials:updateCredential")
 		if err != nil {
+			return err
+		}
+		if err := s.guardKeyOwner(ctx, q, p, k); err != nil {
 			return err
 		}
 		if in.Status != nil {
@@ -141,8 +147,12 @@ func (s *Service) AccessKeyUpdate(ctx context.Context, p *imsd.Principal, ak str
 // AccessKeyDelete deletes an access key (iam:credentials:deleteCredential,
 // or the caller's own key).
 func (s *Service) AccessKeyDelete(ctx context.Context, p *imsd.Principal, ak string) error {
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
-		if _, err := s.accessKey(ctx, q, p, ak, "iam:credentials:deleteCredential"); err != nil {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
+		k, err := s.accessKey(ctx, q, p, ak, "iam:credentials:deleteCredential")
+		if err != nil {
+			return err
+		}
+		if err := s.guardKeyOwner(ctx, q, p, k); err != nil {
 			return err
 		}
 		return internal(q.AccessKeyDelete(ctx, ak), "delete access key")
@@ -179,4 +189,13 @@ func (s *Service) accessKey(ctx context.Context, q imsd.Queries, p *imsd.Princip
 		return nil, iamNotFound("access key", ak)
 	}
 	return k, nil
+}
+
+// guardKeyOwner applies guardPrivileged to the owner of an access key.
+func (s *Service) guardKeyOwner(ctx context.Context, q imsd.Queries, p *imsd.Principal, k *imsd.AccessKey) error {
+	owner, err := q.UserGet(ctx, k.UserID)
+	if err != nil {
+		return internal(err, "get access key owner")
+	}
+	return s.guardPrivileged(ctx, q, p, owner, false)
 }

@@ -161,10 +161,11 @@ func pageOf[T any](items []T, page, perPage int) ([]T, error) {
 	if page < 1 || perPage < 1 || perPage > maxPermissionsPage {
 		return nil, iamInvalid("page and per_page must be given together; per_page is 1 to %d.", maxPermissionsPage)
 	}
-	start := (page - 1) * perPage
-	if start >= len(items) {
+	// Compare before multiplying: a huge page number must not overflow.
+	if page-1 >= (len(items)+perPage-1)/perPage {
 		return []T{}, nil
 	}
+	start := (page - 1) * perPage
 	return items[start:min(start+perPage, len(items))], nil
 }
 
@@ -204,7 +205,7 @@ func (s *Service) CustomPolicyCreate(ctx context.Context, p *imsd.Principal, in 
 	now := s.Now()
 	pol := &imsd.Policy{ID: NewHexID(), DomainID: p.DomainID, Name: in.DisplayName, Description: desc, Type: in.Type,
 		Document: doc, CreatedAt: now, UpdatedAt: now}
-	err = s.store.InTx(ctx, func(q imsd.Queries) error {
+	err = s.identityTx(ctx, p, func(q imsd.Queries) error {
 		existing, err := q.PolicyList(ctx, p.DomainID)
 		if err != nil {
 			return internal(err, "list policies")
@@ -254,7 +255,7 @@ func (s *Service) CustomPolicyUpdate(ctx context.Context, p *imsd.Principal, id 
 		return Permission{}, err
 	}
 	var out *imsd.Policy
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		pol, err := s.customPolicy(ctx, q, p, id)
 		if err != nil {
 			return err
@@ -268,6 +269,17 @@ func (s *Service) CustomPolicyUpdate(ctx context.Context, p *imsd.Principal, id 
 		if in.Type != "" {
 			if err := validatePolicyType(in.Type); err != nil {
 				return err
+			}
+			if in.Type != pol.Type {
+				// The type decides where a policy may be granted; changing
+				// it under existing grants would slip past that check.
+				grants, err := q.GrantList(ctx, imsd.GrantQuery{DomainID: p.DomainID, PolicyID: pol.ID})
+				if err != nil {
+					return internal(err, "list grants of policy")
+				}
+				if len(grants) > 0 {
+					return iamInvalid("The type of a granted policy cannot change; revoke its %d grants first.", len(grants))
+				}
 			}
 			pol.Type = in.Type
 		}
@@ -302,7 +314,7 @@ func (s *Service) CustomPolicyDelete(ctx context.Context, p *imsd.Principal, id 
 	if err := s.authorizeIAM(ctx, p, "iam:roles:deleteRole"); err != nil {
 		return err
 	}
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		if _, err := s.customPolicy(ctx, q, p, id); err != nil {
 			return err
 		}

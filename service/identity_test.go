@@ -55,6 +55,7 @@ func TestPageOf(t *testing.T) {
 		{"first page", 1, 2, []int{1, 2}, true},
 		{"last partial page", 3, 2, []int{5}, true},
 		{"past the end", 4, 2, []int{}, true},
+		{"page number that overflows when multiplied", 4611686018427387905, 2, []int{}, true},
 		{"page without per_page", 1, 0, nil, false},
 		{"per_page too large", 1, maxPermissionsPage + 1, nil, false},
 	}

@@ -121,7 +121,7 @@ func (s *Service) UserUpdate(ctx context.Context, p *imsd.Principal, id string, 
 		return nil, err
 	}
 	var out *imsd.User
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		u, err := s.getUser(ctx, q, p, id)
 		if err != nil {
 			return err
@@ -129,8 +129,8 @@ func (s *Service) UserUpdate(ctx context.Context, p *imsd.Principal, id string, 
 		if in.DomainID != nil && *in.DomainID != p.DomainID {
 			return iamInvalid("A user cannot be moved to another account.")
 		}
-		if u.IsRoot && !p.IsRoot {
-			return imsd.Errorf(imsd.CodeIAMForbidden, "Only the account root may change the root user.")
+		if err := s.guardPrivileged(ctx, q, p, u, false); err != nil {
+			return err
 		}
 		next := *u
 		if in.Name != nil {
@@ -194,7 +194,7 @@ func (s *Service) UserChangePassword(ctx context.Context, p *imsd.Principal, id,
 		}
 		return imsd.Errorf(imsd.CodeIAMForbidden, "Users may only change their own password with this API.")
 	}
-	return s.store.InTx(ctx, func(q imsd.Queries) error {
+	return s.identityTx(ctx, p, func(q imsd.Queries) error {
 		u, err := s.getUser(ctx, q, p, id)
 		if err != nil {
 			return err
@@ -220,13 +220,16 @@ func (s *Service) UserDelete(ctx context.Context, p *imsd.Principal, id string) 
 	if err := s.authorizeIAM(ctx, p, "iam:users:deleteUser"); err != nil {
 		return err
 	}
-	err := s.store.InTx(ctx, func(q imsd.Queries) error {
+	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		u, err := s.getUser(ctx, q, p, id)
 		if err != nil {
 			return err
 		}
 		if u.IsRoot {
 			return imsd.Errorf(imsd.CodeIAMForbidden, "The account root cannot be deleted.")
+		}
+		if err := s.guardPrivileged(ctx, q, p, u, false); err != nil {
+			return err
 		}
 		return internal(q.UserDelete(ctx, id), "delete user")
 	})

@@ -29,6 +29,12 @@ func scanGroup(s scanner) (*imsd.Group, error) {
 
 // GroupInsert inserts a group; a duplicate id, or a name already used in
 // the domain, is ErrConflict and a missing domain ErrNotFound.
+// LockDomain takes the dialect's transaction lock on the account's identity
+// key.
+func (q *queries) LockDomain(ctx context.Context, domainID string) error {
+	return q.lock(ctx, "imsd.domain:"+domainID)
+}
+
 func (q *queries) GroupInsert(ctx context.Context, g *imsd.Group) error {
 	return q.insert(ctx, "insert group "+g.ID,
 		`INSERT INTO iam_groups (`+groupCols+`) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
