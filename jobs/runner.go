@@ -71,6 +71,7 @@ type Runner struct {
 	store    imsd.Store
 	handlers map[string]Handler
 	finish   Finisher
+	finished func(job *imsd.Job)
 	now      func() time.Time
 	log      *slog.Logger
 	cfg      Config
@@ -92,6 +93,11 @@ func New(store imsd.Store, finish Finisher, now func() time.Time, log *slog.Logg
 
 // Handle registers the handler of a job type. Call before Start.
 func (r *Runner) Handle(jobType string, h Handler) { r.handlers[jobType] = h }
+
+// OnFinished sets a hook called with the stored job, in its final state
+// (SUCCESS or FAIL, with BeginTime and EndTime), each time this runner has
+// recorded a job's outcome; for metrics. Call before Start.
+func (r *Runner) OnFinished(f func(job *imsd.Job)) { r.finished = f }
 
 // Wakeup tells idle workers that a job was enqueued.
 func (r *Runner) Wakeup() {
@@ -180,6 +186,15 @@ func (r *Runner) run(ctx context.Context, job *imsd.Job) {
 	if ferr := r.finish(context.WithoutCancel(ctx), job, failure); ferr != nil {
 		log.Error("record job outcome", "err", ferr)
 		return
+	}
+	if r.finished != nil {
+		// The finisher decides the final status (a copy whose target was
+		// deleted fails), so report what it stored.
+		if j, err := r.store.JobGet(context.WithoutCancel(ctx), job.ID); err != nil {
+			log.Warn("read finished job", "err", err)
+		} else if j.Status.Done() {
+			r.finished(j)
+		}
 	}
 	if failure != nil {
 		log.Warn("job failed", "code", failure.Code, "reason", failure.Reason)

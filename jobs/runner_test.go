@@ -176,3 +176,36 @@ func TestPerProjectLimitQueuesInsteadOfRejecting(t *testing.T) {
 	cancel()
 	r.Wait()
 }
+
+// TestOnFinishedReportsStoredOutcome: the hook sees the outcome the
+// finisher stored (here a success turned into FAIL), once per finished job,
+// and never for an attempt that will be retried.
+func TestOnFinishedReportsStoredOutcome(t *testing.T) {
+	st, clk := setup(t)
+	insertJob(t, st, clk, "ok", "p")
+	clk.Add(time.Millisecond)
+	insertJob(t, st, clk, "retried", "p")
+	overrule := func(ctx context.Context, job *imsd.Job, f *service.JobFailure) error {
+		if job.ID == "ok" {
+			f = &service.JobFailure{Code: imsd.CodeImageNotFound, Reason: "target deleted"}
+		}
+		return finisher(st, clk)(ctx, job, f)
+	}
+	var got []*imsd.Job
+	r := New(st, overrule, clk.Now, nil, Config{Owner: "me", MaxPerProject: 5})
+	r.OnFinished(func(j *imsd.Job) { got = append(got, j) })
+	r.Handle("test", func(_ context.Context, j *imsd.Job, _ service.Progress) error {
+		if j.ID == "retried" {
+			return errors.New("transient")
+		}
+		return nil
+	})
+	for i := 0; i < 2; i++ {
+		if ran, err := r.RunOne(context.Background()); err != nil || !ran {
+			t.Fatalf("RunOne %d = %v, %v", i, ran, err)
+		}
+	}
+	if len(got) != 1 || got[0].ID != "ok" || got[0].Status != imsd.JobFail || got[0].EndTime.IsZero() {
+		t.Fatalf("OnFinished saw %+v, want only job ok as FAIL with an end time", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -37,7 +38,48 @@ type Server struct {
 	// a route is a bug; it is always logged, and tests fail on it.
 	OnAuthzSkipped func(route string)
 	ready          func() bool
+	observe        func(RequestStats)
 }
+
+// RequestStats summarises one answered request for the hook set by
+// SetObserver. Route, Method and Status have bounded sets of values, so they
+// can serve as metric labels.
+type RequestStats struct {
+	// Route is the Name of the matched route in api.Routes, or
+	// RouteNotFound / RouteMethodNotAllowed when none matched; never the
+	// request path.
+	Route string
+	// Method is the request method, or "OTHER" for a non-standard one.
+	Method string
+	// Status is the response status code.
+	Status int
+	// Duration is the time from receiving the request to the handler's
+	// return.
+	Duration time.Duration
+	// UploadedBytes is the image data received: the request body bytes read
+	// by an image upload, whatever its outcome; 0 for other routes.
+	UploadedBytes int64
+	// DownloadedBytes is the image data sent: the response body bytes of an
+	// image download answered 200 or 206; 0 for other routes.
+	DownloadedBytes int64
+}
+
+// Route names RequestStats reports for requests no route matched.
+const (
+	RouteNotFound         = "NotFound"
+	RouteMethodNotAllowed = "MethodNotAllowed"
+)
+
+// The routes whose bodies are image data.
+const (
+	routeUpload   = "UploadImageFile"
+	routeDownload = "DownloadImageFile"
+)
+
+// SetObserver sets a hook called with the summary of every answered
+// request, for metrics; it must be safe for concurrent use and must not
+// block. Call before Handler.
+func (s *Server) SetObserver(f func(RequestStats)) { s.observe = f }
 
 // New returns a Server. log may be nil.
 func New(svc *service.Service, authn Authenticator, log *slog.Logger) *Server {
@@ -108,13 +150,17 @@ func (s *Server) imsHandlers() map[string]http.HandlerFunc {
 // fails when the route table names a handler that does not exist.
 func (s *Server) Handler() (http.Handler, error) {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.recoverer, s.accessLog)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+	r.Use(s.requestID)
+	if s.observe != nil {
+		r.Use(s.observed)
+	}
+	r.Use(s.recoverer, s.accessLog)
+	r.NotFound(named(RouteNotFound, func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, imsd.Errorf(imsd.CodeRouteNotFound, "No API matches %s %s.", r.Method, r.URL.Path))
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+	}))
+	r.MethodNotAllowed(named(RouteMethodNotAllowed, func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, imsd.Errorf(imsd.CodeRouteNotFound, "No API matches %s %s.", r.Method, r.URL.Path))
-	})
+	}))
 	hs := s.handlers()
 	for _, rt := range api.Routes() {
 		h, ok := hs[rt.Name]
@@ -127,7 +173,7 @@ func (s *Server) Handler() (http.Handler, error) {
 			}
 			h = s.authenticated(rt, h)
 		}
-		r.Method(rt.Method, rt.Pattern, h)
+		r.Method(rt.Method, rt.Pattern, named(rt.Name, h))
 	}
 	return r, nil
 }
@@ -194,6 +240,70 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes,
 			"duration_ms", time.Since(start).Milliseconds(), "request_id", w.Header().Get("X-Request-Id"))
 	})
+}
+
+// routeNameKey holds a *string the observed middleware reads after the
+// request: the name of the route that served it.
+type routeNameKey struct{}
+
+// named records the route name for the observed middleware.
+func named(name string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := r.Context().Value(routeNameKey{}).(*string); ok {
+			*p = name
+		}
+		next(w, r)
+	}
+}
+
+// countingBody counts the request body bytes read, through any wrapping
+// the authenticator adds later.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+// observed reports every request to the observer hook, labelled by route
+// name. It sits outside the recoverer so a panic is reported as the 500 sent.
+func (s *Server) observed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		route := RouteNotFound
+		r = r.WithContext(context.WithValue(r.Context(), routeNameKey{}, &route))
+		body := &countingBody{ReadCloser: r.Body}
+		if r.Body != nil && r.Body != http.NoBody { // the authenticator tells NoBody apart
+			r.Body = body
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		st := RequestStats{Route: route, Method: methodLabel(r.Method), Status: sw.status, Duration: time.Since(start)}
+		if st.Status == 0 {
+			st.Status = http.StatusOK // net/http's answer to a handler that wrote nothing
+		}
+		switch {
+		case route == routeUpload:
+			st.UploadedBytes = body.n
+		case route == routeDownload && (st.Status == http.StatusOK || st.Status == http.StatusPartialContent):
+			st.DownloadedBytes = sw.bytes
+		}
+		s.observe(st)
+	})
+}
+
+// methodLabel bounds the method to the standard ones.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
 }
 
 // authenticated authenticates the caller, checks a {project_id} path
