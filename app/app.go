@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/api/imshttp"
 	"github.com/imsd/imsd/auth"
@@ -24,6 +26,7 @@ import (
 	"github.com/imsd/imsd/blob/fs"
 	blobs3 "github.com/imsd/imsd/blob/s3"
 	"github.com/imsd/imsd/jobs"
+	"github.com/imsd/imsd/metrics"
 	"github.com/imsd/imsd/service"
 	"github.com/imsd/imsd/store/postgres"
 	"github.com/imsd/imsd/store/sqlite"
@@ -38,6 +41,10 @@ type Config struct {
 	// Listen is the HTTP listen address (default 127.0.0.1:9292); port 0
 	// picks a free port.
 	Listen string
+	// MetricsListen, when set, serves Prometheus metrics at /metrics on
+	// this address, a listener of its own outside the API; port 0 picks a
+	// free port. Empty disables metrics.
+	MetricsListen string
 	// Region is the region id of the bootstrap project (default local-1).
 	Region string
 	// PostgresURL selects PostgreSQL for metadata instead of SQLite.
@@ -76,6 +83,11 @@ type App struct {
 	listener net.Listener
 	server   *http.Server
 	ready    atomic.Bool
+	// Metrics is the Prometheus collectors, nil unless Config.MetricsListen
+	// is set.
+	Metrics         *metrics.Set
+	metricsListener net.Listener
+	metricsServer   *http.Server
 	// HTTP is the server's handler, for tests that serve it themselves.
 	HTTP http.Handler
 	// Server is the HTTP front, for tests that set its hooks.
@@ -145,6 +157,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	authn := auth.NewAuthenticator(a.Store, a.Sealer, nil, a.log)
 	a.Server = imshttp.New(a.Service, authn, a.log)
 	a.Server.SetReady(a.ready.Load)
+	if cfg.MetricsListen != "" {
+		if err := a.openMetrics(); err != nil {
+			a.Store.Close()
+			return nil, err
+		}
+	}
 	if a.HTTP, err = a.Server.Handler(); err != nil {
 		a.Store.Close()
 		return nil, err
@@ -152,18 +170,68 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
+// openMetrics creates the registry and the collectors, and connects them to
+// the HTTP server's and the job runner's hooks. Call before Server.Handler.
+func (a *App) openMetrics() error {
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.Options{JobCounts: a.jobCounts, Log: a.log})
+	if err != nil {
+		return err
+	}
+	a.Metrics = m
+	a.Server.SetObserver(func(st imshttp.RequestStats) {
+		m.ObserveRequest(st.Route, st.Method, st.Status, st.Duration)
+		m.AddImageBytes(st.UploadedBytes, st.DownloadedBytes)
+	})
+	a.Runner.OnFinished(m.ObserveJob)
+	return nil
+}
+
+// jobCounts counts the unfinished jobs in the store, for the metrics.
+func (a *App) jobCounts(ctx context.Context) (queued, running int, err error) {
+	js, err := a.Store.JobList(ctx, []imsd.JobStatus{imsd.JobInit, imsd.JobRunning})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, j := range js {
+		if j.Status == imsd.JobInit {
+			queued++
+		} else {
+			running++
+		}
+	}
+	return queued, running, nil
+}
+
 // singleNode reports whether this process is the only user of its store
 // (the embedded SQLite mode).
 func (a *App) singleNode() bool { return a.cfg.PostgresURL == "" }
 
-// Listen binds the HTTP listener and returns its address.
+// Listen binds the HTTP listener, and the metrics listener when
+// configured, and returns the HTTP listener's address.
 func (a *App) Listen() (string, error) {
 	l, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return "", err
 	}
+	if a.cfg.MetricsListen != "" {
+		ml, err := net.Listen("tcp", a.cfg.MetricsListen)
+		if err != nil {
+			l.Close()
+			return "", fmt.Errorf("metrics listener: %w", err)
+		}
+		a.metricsListener = ml
+	}
 	a.listener = l
 	return l.Addr().String(), nil
+}
+
+// MetricsURL returns the URL of the Prometheus scrape endpoint once
+// listening, or "" when metrics are disabled.
+func (a *App) MetricsURL() string {
+	if a.metricsListener == nil {
+		return ""
+	}
+	return "http://" + a.metricsListener.Addr().String() + "/metrics"
 }
 
 // Endpoint returns the base URL clients use, once listening.
@@ -229,12 +297,23 @@ func (a *App) Run(ctx context.Context) error {
 	a.Runner.Start(runCtx)
 	go a.gcLoop(runCtx)
 	a.server = &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 30 * time.Second}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- a.server.Serve(a.listener) }()
+	if a.metricsListener != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+		a.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+		go func() { errc <- a.metricsServer.Serve(a.metricsListener) }()
+	}
 	a.ready.Store(true)
-	a.log.Info("imsd ready", "endpoint", a.Endpoint(), "data_dir", a.cfg.DataDir, "region", a.cfg.Region)
+	a.log.Info("imsd ready", "endpoint", a.Endpoint(), "data_dir", a.cfg.DataDir, "region", a.cfg.Region,
+		"metrics", a.MetricsURL())
 	select {
 	case err := <-errc:
+		a.server.Close()
+		if a.metricsServer != nil {
+			a.metricsServer.Close()
+		}
 		cancel()
 		a.Runner.Wait()
 		return err
@@ -247,6 +326,9 @@ func (a *App) Run(ctx context.Context) error {
 	err := a.server.Shutdown(shutdownCtx)
 	cancel()
 	a.Runner.Wait()
+	if a.metricsServer != nil { // last, so scrapes see the drain
+		err = errors.Join(err, a.metricsServer.Shutdown(shutdownCtx))
+	}
 	return err
 }
 
@@ -268,10 +350,13 @@ func (a *App) gcLoop(ctx context.Context) {
 	}
 }
 
-// Close releases the store.
+// Close releases the store, and the listeners when Run never served them.
 func (a *App) Close() error {
 	if a.listener != nil && a.server == nil {
 		a.listener.Close()
+	}
+	if a.metricsListener != nil && a.metricsServer == nil {
+		a.metricsListener.Close()
 	}
 	return a.Store.Close()
 }

@@ -37,14 +37,17 @@ type proc struct {
 	log *os.File
 }
 
-func startImsd(t *testing.T, bin, dir, addr string) *proc {
+// startImsd runs the binary on dir and addr, with extra flags appended,
+// and waits until /healthz answers 200.
+func startImsd(t *testing.T, bin, dir, addr string, extra ...string) *proc {
 	t.Helper()
 	logf, err := os.OpenFile(filepath.Join(dir, "imsd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--data-dir", dir, "--listen", addr, "--job-workers", "1", "--jobs-per-project", "1",
-		"--gc-interval", "100ms", "--gc-grace", "1ms")
+	args := append([]string{"--data-dir", dir, "--listen", addr, "--job-workers", "1", "--jobs-per-project", "1",
+		"--gc-interval", "100ms", "--gc-grace", "1ms"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -51,9 +51,14 @@ jobs) so the official SDKs, Terraform and scripts work against it unchanged.
 On first start it creates an account and writes DATA_DIR/bootstrap.json (mode 0600)
 with the endpoint, project id and an AK/SK for the SDK.
 
+With --metrics-listen HOST:PORT it also serves Prometheus metrics at
+http://HOST:PORT/metrics, on a listener of its own that needs no credentials:
+bind it to an address only the monitoring system reaches.
+
 Every flag can also be set through the environment variable named in its help.`,
 		Example: `  imsd                                   # embedded store in ./imsd-data, port 9292
   imsd --data-dir /var/lib/imsd --listen 0.0.0.0:9292
+  imsd --metrics-listen 127.0.0.1:9293   # Prometheus scrapes http://127.0.0.1:9293/metrics
   IMSD_POSTGRES_URL=postgres://... IMSD_S3_ENDPOINT=http://127.0.0.1:7070 imsd`,
 		SilenceUsage: true,
 		Args:         cobra.NoArgs,
@@ -79,6 +84,7 @@ Every flag can also be set through the environment variable named in its help.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", envOr("IMSD_DATA_DIR", cfg.DataDir), "data directory: SQLite database, blobs, master key, bootstrap.json (env IMSD_DATA_DIR)")
 	f.StringVar(&cfg.Listen, "listen", envOr("IMSD_LISTEN", cfg.Listen), "HTTP listen address host:port (env IMSD_LISTEN)")
+	f.StringVar(&cfg.MetricsListen, "metrics-listen", os.Getenv("IMSD_METRICS_LISTEN"), "serve Prometheus metrics at http://HOST:PORT/metrics on this separate listener; empty disables (env IMSD_METRICS_LISTEN)")
 	f.StringVar(&cfg.Region, "region", envOr("IMSD_REGION", cfg.Region), "region id of the account's project (env IMSD_REGION)")
 	f.StringVar(&logLevel, "log-level", envOr("IMSD_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env IMSD_LOG_LEVEL)")
 	f.StringVar(&cfg.PostgresURL, "postgres-url", os.Getenv("IMSD_POSTGRES_URL"), "use PostgreSQL for metadata instead of SQLite (env IMSD_POSTGRES_URL)")
