@@ -165,14 +165,23 @@ func ErrorCode(err error) Code {
 	if errors.As(err, &e) {
 		return e.Code
 	}
+	if errors.Is(err, ErrInvalidText) {
+		return CodeBadRequest
+	}
 	return CodeInternal
 }
+
+// invalidTextMessage is the caller-safe message of ErrInvalidText.
+const invalidTextMessage = "The request holds a NUL character or invalid UTF-8, which no id, name or value may contain."
 
 // ErrorMessage returns the caller-safe message of err.
 func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	if errors.Is(err, ErrInvalidText) {
+		return invalidTextMessage
 	}
 	return CodeInternal.Info().Message
 }
@@ -186,4 +195,8 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrDigestMismatch means committed blob data did not match the expected digest.
 	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrInvalidText means a value holds text the store cannot keep or
+	// compare (PostgreSQL refuses NUL characters and invalid UTF-8). It is
+	// always the caller's input, never a server fault.
+	ErrInvalidText = errors.New("text the store cannot hold")
 )

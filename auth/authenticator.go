@@ -53,7 +53,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*imsd.Principal, error) {
 	var user *imsd.User
 	lookup := func(ak string) ([]byte, error) {
 		k, err := a.store.AccessKeyGet(ctx, ak)
-		if errors.Is(err, imsd.ErrNotFound) {
+		if missing(err) {
 			return nil, nil
 		}
 		if err != nil {
@@ -116,7 +116,7 @@ func (a *Authenticator) principal(ctx context.Context, u *imsd.User, k *imsd.Acc
 		AuthMethod: "aksk", AccessKey: k.AccessKey}
 	if projectID != "" {
 		proj, err := a.store.ProjectGet(ctx, projectID)
-		if err != nil && !errors.Is(err, imsd.ErrNotFound) {
+		if err != nil && !missing(err) {
 			return nil, &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: err}
 		}
 		if err != nil || proj.DomainID != d.ID || !proj.Enabled {
@@ -125,4 +125,10 @@ func (a *Authenticator) principal(ctx context.Context, u *imsd.User, k *imsd.Acc
 		p.ProjectID, p.ProjectName = proj.ID, proj.Name
 	}
 	return p, nil
+}
+
+// missing reports a lookup that found nothing: the row does not exist, or
+// the key sent could not even be compared (text the store refuses).
+func missing(err error) bool {
+	return errors.Is(err, imsd.ErrNotFound) || errors.Is(err, imsd.ErrInvalidText)
 }

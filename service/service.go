@@ -141,6 +141,9 @@ func internal(err error, what string) error {
 	if errors.As(err, &e) {
 		return err
 	}
+	if errors.Is(err, imsd.ErrInvalidText) {
+		return &imsd.Error{Code: imsd.ErrorCode(err), Message: imsd.ErrorMessage(err), Err: err}
+	}
 	return &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: fmt.Errorf("%s: %w", what, err)}
 }
 

@@ -21,8 +21,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	reqID := w.Header().Get("X-Request-Id")
 	var appErr *imsd.Error
 	switch {
-	case code == imsd.CodeInternal || !errors.As(err, &appErr):
+	case code == imsd.CodeInternal:
 		s.log.Error("internal error", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", reqID)
+	case !errors.As(err, &appErr):
+		s.log.Warn("request failed", "code", code, "err", err, "request_id", reqID)
 	case appErr.Err != nil:
 		s.log.Warn("request failed", "code", code, "err", appErr.Err, "request_id", reqID)
 	default:
@@ -59,7 +61,27 @@ func readBody(r *http.Request) (body []byte, empty bool, err error) {
 	if len(body) > maxJSONBody {
 		return nil, false, imsd.Errorf(imsd.CodeEntityTooLarge, "")
 	}
+	if hasEscapedNUL(body) {
+		return nil, false, imsd.Errorf(imsd.CodeBadRequest, "The request body is invalid: JSON strings may not contain the NUL character (\\u0000).")
+	}
 	return body, len(strings.TrimSpace(string(body))) == 0, nil
+}
+
+// hasEscapedNUL reports whether a JSON text holds a NUL character. JSON can
+// only carry one as the escape \u0000 inside a string (a raw control byte
+// is invalid JSON); no identifier, name or description may contain one, and
+// PostgreSQL cannot store one, so such input is refused up front.
+func hasEscapedNUL(body []byte) bool {
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		if body[i+1] == 'u' && i+5 < len(body) && string(body[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // skip the escaped character, so \\u0000 is a backslash and text
+	}
+	return false
 }
 
 // decodeJSON decodes a required JSON body into v.

@@ -154,7 +154,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	if s.observe != nil {
 		r.Use(s.observed)
 	}
-	r.Use(s.recoverer, s.accessLog)
+	r.Use(s.recoverer, s.accessLog, s.rejectBadText)
 	r.NotFound(named(RouteNotFound, func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, imsd.Errorf(imsd.CodeRouteNotFound, "No API matches %s %s.", r.Method, r.URL.Path))
 	}))

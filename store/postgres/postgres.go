@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,10 @@ const (
 	codeUniqueViolation     = "23505"
 	codeForeignKeyViolation = "23503"
 	codeDuplicateSchema     = "42P06"
+	// codeCharacterNotInRepertoire is a NUL character or invalid UTF-8 in
+	// a text value; codeUntranslatableCharacter its cousin for conversions.
+	codeCharacterNotInRepertoire = "22021"
+	codeUntranslatableCharacter  = "22P05"
 )
 
 // dialect is the PostgreSQL dialect of the shared SQL.
@@ -53,14 +58,15 @@ var dialect = &sqldb.Dialect{
 	Time:                  sqldb.TimeValue,
 	IsUniqueViolation:     isCode(codeUniqueViolation),
 	IsForeignKeyViolation: isCode(codeForeignKeyViolation),
+	IsInvalidText:         isCode(codeCharacterNotInRepertoire, codeUntranslatableCharacter),
 }
 
 // isCode returns a function reporting whether an error is a PostgreSQL
-// error with the SQLSTATE code.
-func isCode(code string) func(error) bool {
+// error with one of the SQLSTATE codes.
+func isCode(codes ...string) func(error) bool {
 	return func(err error) bool {
 		var e *pgconn.PgError
-		return errors.As(err, &e) && e.Code == code
+		return errors.As(err, &e) && slices.Contains(codes, e.Code)
 	}
 }
 

@@ -56,6 +56,10 @@ type Dialect struct {
 	// IsForeignKeyViolation reports whether err is the driver's error for a
 	// violated foreign-key constraint.
 	IsForeignKeyViolation func(error) bool
+	// IsInvalidText reports whether err is the driver's refusal of a text
+	// value (a NUL character, invalid UTF-8); nil when the database takes
+	// any text.
+	IsInvalidText func(error) bool
 }
 
 // DB is an imsd.Store over one or two database/sql pools.
@@ -207,6 +211,8 @@ func (q *queries) mapErr(what string, err error) error {
 		return fmt.Errorf("%s: %w: %w", what, imsd.ErrConflict, err)
 	case q.d.IsForeignKeyViolation(err):
 		return fmt.Errorf("%s: referenced row: %w: %w", what, imsd.ErrNotFound, err)
+	case q.d.IsInvalidText != nil && q.d.IsInvalidText(err):
+		return fmt.Errorf("%s: %w: %w", what, imsd.ErrInvalidText, err)
 	}
 	return fmt.Errorf("%s: %s: %w", q.d.Name, what, err)
 }
