@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/imsd/imsd"
@@ -120,26 +119,25 @@ func (s *Service) receive(ctx context.Context, img *imsd.Image, body io.Reader) 
 	}()
 	sn := &diskfmt.Sniffer{}
 	limit := s.cfg.MaxImageSize
-	lastBeat := s.now()
-	chunks, stop := readAhead(body)
-	defer stop()
-	for c := range chunks {
-		if c.err != nil {
-			return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeBadRequest, "Reading the upload failed after %d bytes: %v", w.Size(), c.err)
-		}
-		_, _ = sn.Write(c.data)
-		_, werr := w.Write(c.data)
-		c.release()
-		if werr != nil {
-			return imsd.BlobInfo{}, diskfmt.Info{}, internal(werr, "write blob")
-		}
-		if w.Size() > limit {
-			return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeImageTooLarge, "The image data exceeds the limit of %d bytes.", limit)
-		}
-		if now := s.now(); now.Sub(lastBeat) > uploadHeartbeat {
-			lastBeat = now
+	src := &uploadSource{body: body, sniffer: sn, limit: limit, beat: s.now(),
+		heartbeat: func() time.Time {
 			s.touchImage(ctx, img.ID)
-		}
+			return s.now()
+		}, now: s.now}
+	// The blob writer reads the socket straight into its own buffers
+	// (io.ReaderFrom) where it can; hashing and writing run behind it.
+	if rf, ok := w.(io.ReaderFrom); ok {
+		_, err = rf.ReadFrom(src)
+	} else {
+		_, err = io.CopyBuffer(w, src, make([]byte, uploadBufferSize))
+	}
+	switch {
+	case src.tooLarge:
+		return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeImageTooLarge, "The image data exceeds the limit of %d bytes.", limit)
+	case src.readErr != nil:
+		return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeBadRequest, "Reading the upload failed after %d bytes: %v", src.n, src.readErr)
+	case err != nil:
+		return imsd.BlobInfo{}, diskfmt.Info{}, internal(err, "write blob")
 	}
 	sniff := sn.Result()
 	if err := checkUploadedFormat(img, sniff, w.Size(), limit); err != nil {
@@ -243,63 +241,42 @@ func (s *Service) ImageDownload(ctx context.Context, p *imsd.Principal, id strin
 	return &Download{Image: img, Offset: offset, Length: length, Body: rc}, nil
 }
 
-// chunk is one buffer of upload data read ahead of the hashing writer.
-type chunk struct {
-	data    []byte
-	err     error
-	release func()
+// uploadSource is the request body as the blob writer reads it: every
+// byte also goes to the format sniffer, the size limit is enforced while
+// reading, and the image's heartbeat is refreshed now and then. It keeps
+// its own errors apart from the writer's, so a broken transfer (the
+// client's fault) is told from a failed write (the server's).
+type uploadSource struct {
+	body      io.Reader
+	sniffer   *diskfmt.Sniffer
+	limit     int64
+	n         int64
+	beat      time.Time
+	heartbeat func() time.Time
+	now       func() time.Time
+
+	readErr  error
+	tooLarge bool
 }
 
-// readAheadBuffers is how many upload buffers are in flight: enough for the
-// socket reader to stay a step ahead of hashing, bounded so memory stays
-// flat (readAheadBuffers × uploadBufferSize per upload).
-const readAheadBuffers = 4
+// errUploadTooLarge stops the copy when the body passes the size limit.
+var errUploadTooLarge = errors.New("upload exceeds the size limit")
 
-// readAhead reads body in a goroutine, so reading the socket (a kernel
-// copy) overlaps with hashing and writing on the other core. The channel
-// ends after the last data (io.EOF) or after one chunk carrying the read
-// error. stop must be called; it tells the reader goroutine to exit after
-// its current read (which returns at the latest when the server closes the
-// request body once the handler is done).
-func readAhead(body io.Reader) (<-chan chunk, func()) {
-	free := make(chan []byte, readAheadBuffers)
-	for i := 0; i < readAheadBuffers; i++ {
-		free <- make([]byte, uploadBufferSize)
-	}
-	out := make(chan chunk, readAheadBuffers)
-	done := make(chan struct{})
-	go func() {
-		defer close(out)
-		for {
-			var buf []byte
-			select {
-			case buf = <-free:
-			case <-done:
-				return
-			}
-			n, err := io.ReadFull(body, buf)
-			if n > 0 {
-				b := buf
-				select {
-				case out <- chunk{data: buf[:n], release: func() { free <- b }}:
-				case <-done:
-					return
-				}
-			} else {
-				free <- buf
-			}
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return
-			}
-			if err != nil {
-				select {
-				case out <- chunk{err: err, release: func() {}}:
-				case <-done:
-				}
-				return
-			}
+func (u *uploadSource) Read(p []byte) (int, error) {
+	n, err := u.body.Read(p)
+	if n > 0 {
+		_, _ = u.sniffer.Write(p[:n])
+		u.n += int64(n)
+		if u.n > u.limit {
+			u.tooLarge = true
+			return n, errUploadTooLarge
 		}
-	}()
-	var once sync.Once
-	return out, func() { once.Do(func() { close(done) }) }
+		if now := u.now(); now.Sub(u.beat) > uploadHeartbeat {
+			u.beat = u.heartbeat()
+		}
+	}
+	if err != nil && err != io.EOF {
+		u.readErr = err
+	}
+	return n, err
 }

@@ -18,12 +18,13 @@ import (
 	"github.com/imsd/imsd"
 )
 
-// The upload path is a two-stage pipeline, so that it uses two cores: the
-// caller's goroutine copies (or reads) data into a buffer and hashes it, and
-// a flusher goroutine writes full buffers to the staging file. Each stage
-// costs about the same (SHA-256 runs at ~1.8 GB/s, write(2) into the page
-// cache at about the same speed), so a write runs at close to the speed of
-// either alone instead of their sum.
+// The write path is a three-stage pipeline: the caller's goroutine fills a
+// buffer (ReadFrom reads a socket straight into it, with no extra copy), a
+// hasher goroutine runs SHA-256 over full buffers in order, and a flusher
+// goroutine writes them to the staging file. Each stage costs about the
+// same (SHA-256 runs at ~1.8 GB/s, a socket read or a write(2) into the
+// page cache at a similar speed), so a write runs at close to the speed of
+// the slowest stage instead of their sum.
 const (
 	// bufSize is the size of each buffer: the unit of reading, hashing
 	// and handing over to the flusher.
@@ -34,8 +35,9 @@ const (
 	// host has taken back: 1 MiB writes then run at ~0.5 GB/s instead of
 	// ~3.5 GB/s, while 256 KiB and 64 KiB writes keep full speed.
 	writeSize = 256 << 10
-	// maxBufs bounds the buffers, and so the memory, of one writer.
-	maxBufs = 4
+	// maxBufs bounds the buffers, and so the memory, of one writer: two
+	// per stage keep every stage busy.
+	maxBufs = 6
 	// writebackChunk is how much is written between two writeback
 	// requests (see startWriteback).
 	writebackChunk = 8 << 20
@@ -79,9 +81,12 @@ type writer struct {
 	err  error  // sticky error seen by the caller's goroutine
 	done bool   // committed or cancelled
 
-	// The flusher, started when the first buffer fills up. Only the
-	// flusher touches ferr, disk and wb until it has exited (closed
-	// flushed); its errors reach the caller with the buffers it frees.
+	// The hasher and the flusher, started when the first buffer fills
+	// up. Only the hasher touches h until it has exited (closing todo);
+	// only the flusher touches ferr, disk and wb until it has exited
+	// (closing flushed); its errors reach the caller with the buffers it
+	// frees.
+	hashq   chan chunk
 	todo    chan chunk
 	free    chan freed
 	flushed chan struct{}
@@ -161,17 +166,29 @@ func (w *writer) buffer() error {
 	return w.err
 }
 
-// submit hashes the current buffer and hands it to the flusher.
+// submit hands the current buffer to the hasher, starting the pipeline on
+// first use.
 func (w *writer) submit() {
-	w.h.Write(w.cur[:w.fill])
-	if w.todo == nil {
+	if w.hashq == nil {
+		w.hashq = make(chan chunk, maxBufs)
 		w.todo = make(chan chunk, maxBufs)
 		w.free = make(chan freed, maxBufs)
 		w.flushed = make(chan struct{})
+		go w.hasher()
 		go w.flusher()
 	}
-	w.todo <- chunk{w.cur, w.fill}
+	w.hashq <- chunk{w.cur, w.fill}
 	w.cur, w.fill = nil, 0
+}
+
+// hasher hashes queued buffers in order and passes them to the flusher
+// until hashq is closed; then it closes todo.
+func (w *writer) hasher() {
+	defer close(w.todo)
+	for c := range w.hashq {
+		w.h.Write(c.b[:c.n])
+		w.todo <- c
+	}
 }
 
 // flusher writes queued buffers to the staging file until todo is closed.
@@ -210,7 +227,7 @@ func (w *writer) writeOut(p []byte) error {
 func (w *writer) finish(write bool) error {
 	w.done = true
 	if w.cur != nil && w.fill > 0 && write && w.err == nil {
-		if w.todo == nil {
+		if w.hashq == nil {
 			// Small blob: no pipeline was ever needed.
 			w.h.Write(w.cur[:w.fill])
 			w.err = w.writeOut(w.cur[:w.fill])
@@ -223,8 +240,8 @@ func (w *writer) finish(write bool) error {
 		w.cur = nil
 		w.nbuf--
 	}
-	if w.todo != nil {
-		close(w.todo)
+	if w.hashq != nil {
+		close(w.hashq)
 		<-w.flushed
 		for ; w.nbuf > 0; w.nbuf-- {
 			blockPool.Put((<-w.free).b)
