@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,14 +79,8 @@ func (p *proc) kill() {
 // interrupted upload is killed (never active), and GC removes the staged
 // data of the interrupted upload.
 func TestCrashRecovery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server binary")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(t.TempDir(), "imsd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := imsdBinary(t)
 	addr := freePort(t)
 	p := startImsd(t, bin, dir, addr)
 	env := &sdktest.Env{Endpoint: "http://" + addr}
@@ -230,14 +225,8 @@ func checkNoOrphans(t *testing.T, dir string) int {
 // TestSIGTERMShutsDownGracefully: the server exits 0 on SIGTERM, and a
 // restart reuses the account from bootstrap.json.
 func TestSIGTERMShutsDownGracefully(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server binary")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(t.TempDir(), "imsd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := imsdBinary(t)
 	addr := freePort(t)
 	p := startImsd(t, bin, dir, addr)
 	first, err := os.ReadFile(filepath.Join(dir, "bootstrap.json"))
@@ -284,14 +273,8 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 // data dir of a running server and prints credentials the server accepts,
 // isolated from the first account.
 func TestAccountCreateWhileRunning(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server binary")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(t.TempDir(), "imsd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := imsdBinary(t)
 	addr := freePort(t)
 	startImsd(t, bin, dir, addr)
 	out, err := exec.Command(bin, "account", "create", "--data-dir", dir, "--name", "team-a").Output()
@@ -319,4 +302,42 @@ func TestAccountCreateWhileRunning(t *testing.T) {
 	if dup, err := exec.Command(bin, "account", "create", "--data-dir", dir, "--name", "team-a").CombinedOutput(); err == nil {
 		t.Fatalf("a second account with the same name was created: %s", dup)
 	}
+}
+
+// built is the server binary shared by the tests that run it.
+var built struct {
+	once sync.Once
+	path string
+	out  []byte
+	err  error
+}
+
+// imsdBinary builds the server once per test run and returns its path.
+// The tests that run the real binary are skipped under -short only.
+func imsdBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "imsd-test-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.path = filepath.Join(dir, "imsd")
+		built.out, built.err = exec.Command("go", "build", "-o", built.path, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
+	}
+	return built.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.path != "" {
+		os.RemoveAll(filepath.Dir(built.path))
+	}
+	os.Exit(code)
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,14 +17,8 @@ import (
 // under their route name, with the runtime and process collectors, and the
 // API listener does not serve it.
 func TestMetricsListenServesPrometheus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server binary")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(t.TempDir(), "imsd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := imsdBinary(t)
 	addr, metricsAddr := freePort(t), freePort(t)
 	for metricsAddr == addr {
 		metricsAddr = freePort(t)
