@@ -306,8 +306,11 @@ func (a *App) Run(ctx context.Context) error {
 		go func() { errc <- a.metricsServer.Serve(a.metricsListener) }()
 	}
 	a.ready.Store(true)
-	a.log.Info("imsd ready", "endpoint", a.Endpoint(), "data_dir", a.cfg.DataDir, "region", a.cfg.Region,
-		"metrics", a.MetricsURL())
+	ready := []any{"endpoint", a.Endpoint(), "data_dir", a.cfg.DataDir, "region", a.cfg.Region}
+	if u := a.MetricsURL(); u != "" {
+		ready = append(ready, "metrics", u)
+	}
+	a.log.Info("imsd ready", ready...)
 	select {
 	case err := <-errc:
 		a.server.Close()
