@@ -114,12 +114,14 @@ func (s *Service) tagEdit(ctx context.Context, p *imsd.Principal, id string, act
 
 // TagsAdd adds or updates key/value tags of an image.
 func (s *Service) TagsAdd(ctx context.Context, p *imsd.Principal, id string, tags []Tag) error {
-	for _, t := range tags {
-		if err := validateTagKV(t); err != nil {
-			return err
-		}
-	}
+	// Validation runs inside the edit, after authorization: a caller who
+	// may not update the image learns nothing from its input being wrong.
 	return s.tagEdit(ctx, p, id, []string{"ims:images:update"}, func(img *imsd.Image) error {
+		for _, t := range tags {
+			if err := validateTagKV(t); err != nil {
+				return err
+			}
+		}
 		for _, t := range tags {
 			img.Tags = appendTag(img.Tags, t.Key+"="+t.Value)
 		}
@@ -130,12 +132,12 @@ func (s *Service) TagsAdd(ctx context.Context, p *imsd.Principal, id string, tag
 // TagsDelete removes key/value tags. With strict set, a key that is not
 // present is an error; a Tag with a non-empty Value only matches that value.
 func (s *Service) TagsDelete(ctx context.Context, p *imsd.Principal, id string, tags []Tag, strict bool) error {
-	for _, t := range tags {
-		if t.Key == "" {
-			return imsd.Errorf(imsd.CodeBadRequest, "A tag key must not be empty.")
-		}
-	}
 	return s.tagEdit(ctx, p, id, []string{"ims:images:update"}, func(img *imsd.Image) error {
+		for _, t := range tags {
+			if t.Key == "" {
+				return imsd.Errorf(imsd.CodeBadRequest, "A tag key must not be empty.")
+			}
+		}
 		for _, t := range tags {
 			found := false
 			img.Tags = slices.DeleteFunc(img.Tags, func(s string) bool {
@@ -154,10 +156,10 @@ func (s *Service) TagsDelete(ctx context.Context, p *imsd.Principal, id string, 
 
 // GlanceTagAdd adds a plain Glance tag (PUT /v2/images/{id}/tags/{tag}).
 func (s *Service) GlanceTagAdd(ctx context.Context, p *imsd.Principal, id, tag string) error {
-	if err := validateGlanceTag(tag); err != nil {
-		return err
-	}
 	return s.tagEdit(ctx, p, id, []string{"ims:images:get", "ims:images:update"}, func(img *imsd.Image) error {
+		if err := validateGlanceTag(tag); err != nil {
+			return err
+		}
 		img.Tags = appendTag(img.Tags, tag)
 		return nil
 	})
@@ -177,10 +179,10 @@ func (s *Service) GlanceTagDelete(ctx context.Context, p *imsd.Principal, id, ta
 
 // SetTag is PUT /v1/cloudimages/tags: add or update one tag.
 func (s *Service) SetTag(ctx context.Context, p *imsd.Principal, id string, t Tag) error {
-	if err := validateTagKV(t); err != nil {
-		return err
-	}
 	return s.tagEdit(ctx, p, id, []string{"ims:images:get", "ims:images:update"}, func(img *imsd.Image) error {
+		if err := validateTagKV(t); err != nil {
+			return err
+		}
 		img.Tags = appendTag(img.Tags, t.Key+"="+t.Value)
 		return nil
 	})

@@ -33,9 +33,6 @@ const (
 
 // ImageUpdate applies patch operations atomically: either all apply or none.
 func (s *Service) ImageUpdate(ctx context.Context, p *imsd.Principal, id string, ops []PatchOp, mode UpdateMode) (*imsd.Image, error) {
-	if len(ops) == 0 {
-		return nil, imsd.Errorf(imsd.CodeBadRequest, "The request must contain at least one patch operation.")
-	}
 	var out *imsd.Image
 	err := s.store.InTx(ctx, func(q imsd.Queries) error {
 		img, err := s.visibleImage(ctx, q, p, id)
@@ -47,6 +44,10 @@ func (s *Service) ImageUpdate(ctx context.Context, p *imsd.Principal, id string,
 		}
 		if err := s.authorize(ctx, p, Check{Action: "ims:images:update", EnterpriseProject: img.EnterpriseProjectID}); err != nil {
 			return err
+		}
+		// Input is examined only once the caller may update the image.
+		if len(ops) == 0 {
+			return imsd.Errorf(imsd.CodeBadRequest, "The request must contain at least one patch operation.")
 		}
 		if mode == UpdateIMS && img.Status != imsd.ImageActive {
 			return imsd.Errorf(imsd.CodeImageUnavailable, "Only active images can be updated; the image is %s.", img.Status)

@@ -273,7 +273,8 @@ func (s *Server) handleListImageByTags(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := map[string]any{"total_count": len(hits)}
 	if in.Action == "filter" {
-		page := hits[min(offset, len(hits)):min(offset+limit, len(hits))]
+		start := min(offset, len(hits))
+		page := hits[start : start+min(limit, len(hits)-start)] // no offset+limit: it may overflow
 		res := make([]map[string]any, len(page))
 		for i, img := range page {
 			kv := []map[string]string{}
