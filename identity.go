@@ -104,6 +104,11 @@ type Principal struct {
 type Check struct {
 	Action            string
 	EnterpriseProject string
+	// Shared marks a resource another account owns and shares with the
+	// caller's project: enterprise-project grants never apply to it, only
+	// IAM-project grants do (iam.md case 35). imsd has no image sharing
+	// yet; the engine already honours the rule.
+	Shared bool
 }
 
 // Decision is the explained outcome of one Check.

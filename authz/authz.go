@@ -282,7 +282,7 @@ func (gs *grantSet) decide(c imsd.Check) Explanation {
 	}
 	d, e := gs.decideTier(first, req)
 	tier := "project"
-	if d.Effect == policy.NoMatch && c.EnterpriseProject != "" {
+	if d.Effect == policy.NoMatch && c.EnterpriseProject != "" && !c.Shared {
 		d, e = gs.decideTier(gs.byEP[c.EnterpriseProject], req)
 		tier = "enterprise_project"
 	}

@@ -313,3 +313,28 @@ func TestCase47ChangesApplyAtOnce(t *testing.T) {
 		t.Fatal("leaving the group must apply at once")
 	}
 }
+
+func TestCase35SharedImageIgnoresEnterpriseProjectGrants(t *testing.T) {
+	cases := []struct {
+		name         string
+		projectGrant bool
+		check        imsd.Check
+		want         bool
+	}{
+		{"own image in the granted EP", false, imsd.Check{Action: "ims:images:get", EnterpriseProject: "ep-a"}, true},
+		{"shared image in the granted EP: the EP grant is ignored", false, imsd.Check{Action: "ims:images:get", EnterpriseProject: "ep-a", Shared: true}, false},
+		{"shared image with an IAM-project grant", true, imsd.Check{Action: "ims:images:get", EnterpriseProject: "ep-a", Shared: true}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.grant(f.group(), sys(t, policy.IMSFullAccess), imsd.ScopeEnterpriseProject, "ep-a")
+			if c.projectGrant {
+				f.grant(f.group(), sys(t, policy.IMSReadOnlyAccess), imsd.ScopeProject, f.p1.ID)
+			}
+			if got := f.allowed(f.principal(f.p1), c.check); got != c.want {
+				t.Fatalf("allowed=%v, want %v", got, c.want)
+			}
+		})
+	}
+}

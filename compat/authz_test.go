@@ -361,3 +361,39 @@ func TestPolicyCheckExplains(t *testing.T) {
 		t.Fatalf("another account's user: %v, want 404", err)
 	}
 }
+
+// TestCase43KeyIsNotAnIMSPermission: imsd models no key service, so a copy
+// naming a cmk_id asks no kms: question. The IMS permission checks decide
+// first, unchanged (no copy permission → 403 whatever the key); a caller
+// who may copy then gets the key's own validation error (IMG.0095, unknown
+// key), never a 403 for a missing KMS permission.
+func TestCase43KeyIsNotAnIMSPermission(t *testing.T) {
+	env := sdktest.Start(t, nil)
+	m := iam{t, env}
+	src := activeImage(t, env, "src", randomBytes(t, 512))
+	proj := env.Creds.ProjectID
+	cases := []struct {
+		name   string
+		action string
+		status int
+		code   string
+	}{
+		{"may copy: the key is validated", "ims:images:copy", 400, "IMG.0095"},
+		{"may not copy: IMS decides first", "ims:images:get", 403, "IMG.0026"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ak, sk := m.user("cmk-"+strings.Fields(c.name)[1], grantSpec{m.custom(c.name, []string{c.action}, "Allow"), imsd.ScopeProject, proj})
+			resp, err := http.DefaultClient.Do(env.Signed(t, ak, sk, proj, sdktest.Request{Method: "POST", Path: "/v1/cloudimages/" + src + "/copy",
+				JSONBody: []byte(`{"name":"enc","cmk_id":"0c1c9f0e-5a4c-4b8e-9f0a-1a2b3c4d5e6f"}`)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || !strings.Contains(string(body), `"`+c.code+`"`) {
+				t.Fatalf("got %d %s, want %d %s", resp.StatusCode, body, c.status, c.code)
+			}
+		})
+	}
+}
