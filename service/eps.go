@@ -73,17 +73,12 @@ func (s *Service) defaultEnterpriseProject(ctx context.Context, p *imsd.Principa
 // getEnterpriseProject loads a stored enterprise project of the caller's
 // account (404 otherwise; "0" is not stored).
 func (s *Service) getEnterpriseProject(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.EnterpriseProject, error) {
-	if !plausibleID(id) || id == imsd.DefaultEnterpriseProject {
-		return nil, imsd.Errorf(imsd.CodeEPSNotFound, "The enterprise project %s does not exist.", id)
+	notFound := imsd.Errorf(imsd.CodeEPSNotFound, "The enterprise project %s does not exist.", id)
+	if id == imsd.DefaultEnterpriseProject {
+		return nil, notFound
 	}
-	ep, err := q.EnterpriseProjectGet(ctx, id)
-	if errors.Is(err, imsd.ErrNotFound) || (err == nil && ep.DomainID != p.DomainID) {
-		return nil, imsd.Errorf(imsd.CodeEPSNotFound, "The enterprise project %s does not exist.", id)
-	}
-	if err != nil {
-		return nil, internal(err, "get enterprise project")
-	}
-	return ep, nil
+	return ownedBy(ctx, p, "enterprise project", id, notFound, q.EnterpriseProjectGet,
+		func(ep *imsd.EnterpriseProject) string { return ep.DomainID })
 }
 
 // validateEP checks the name, description and type of an enterprise

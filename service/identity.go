@@ -161,49 +161,38 @@ func checkDomain(p *imsd.Principal, domainID string) error {
 	return nil
 }
 
-// getUser loads a user of the caller's account (404 otherwise).
-func (s *Service) getUser(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.User, error) {
+// ownedBy loads the resource id with get and returns it when it belongs
+// to the caller's account. An implausible id, a missing resource and one of
+// another account are the same error, notFound.
+func ownedBy[T any](ctx context.Context, p *imsd.Principal, what, id string, notFound error,
+	get func(context.Context, string) (T, error), domainOf func(T) string) (T, error) {
+	var zero T
 	if !plausibleID(id) {
-		return nil, iamNotFound("user", id)
+		return zero, notFound
 	}
-	u, err := q.UserGet(ctx, id)
-	if errors.Is(err, imsd.ErrNotFound) || (err == nil && u.DomainID != p.DomainID) {
-		return nil, iamNotFound("user", id)
+	v, err := get(ctx, id)
+	if errors.Is(err, imsd.ErrNotFound) || (err == nil && domainOf(v) != p.DomainID) {
+		return zero, notFound
 	}
 	if err != nil {
-		return nil, internal(err, "get user")
+		return zero, internal(err, "get "+what)
 	}
-	return u, nil
+	return v, nil
+}
+
+// getUser loads a user of the caller's account (404 otherwise).
+func (s *Service) getUser(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.User, error) {
+	return ownedBy(ctx, p, "user", id, iamNotFound("user", id), q.UserGet, func(u *imsd.User) string { return u.DomainID })
 }
 
 // getGroup loads a group of the caller's account (404 otherwise).
 func (s *Service) getGroup(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.Group, error) {
-	if !plausibleID(id) {
-		return nil, iamNotFound("group", id)
-	}
-	g, err := q.GroupGet(ctx, id)
-	if errors.Is(err, imsd.ErrNotFound) || (err == nil && g.DomainID != p.DomainID) {
-		return nil, iamNotFound("group", id)
-	}
-	if err != nil {
-		return nil, internal(err, "get group")
-	}
-	return g, nil
+	return ownedBy(ctx, p, "group", id, iamNotFound("group", id), q.GroupGet, func(g *imsd.Group) string { return g.DomainID })
 }
 
 // getProject loads a project of the caller's account (404 otherwise).
 func (s *Service) getProject(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.Project, error) {
-	if !plausibleID(id) {
-		return nil, iamNotFound("project", id)
-	}
-	pr, err := q.ProjectGet(ctx, id)
-	if errors.Is(err, imsd.ErrNotFound) || (err == nil && pr.DomainID != p.DomainID) {
-		return nil, iamNotFound("project", id)
-	}
-	if err != nil {
-		return nil, internal(err, "get project")
-	}
-	return pr, nil
+	return ownedBy(ctx, p, "project", id, iamNotFound("project", id), q.ProjectGet, func(pr *imsd.Project) string { return pr.DomainID })
 }
 
 // validateName checks the name of a user, group or project: 1 to max

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/imsd/imsd"
@@ -47,31 +48,45 @@ func createAdminGroup(ctx context.Context, q imsd.Queries, domainID string, memb
 	return &g, nil
 }
 
-// ensureAdminGroup creates the admin group of an account made before
-// accounts got one, with its roots as members.
-func (s *Service) ensureAdminGroup(ctx context.Context, domainID string) error {
-	_, err := s.store.GroupGetByName(ctx, domainID, imsd.AdminGroupName)
-	if !errors.Is(err, imsd.ErrNotFound) {
-		return internal(err, "get admin group")
+// ensureAdminGroups gives every account made before accounts got an admin
+// group one, with its roots as members. It runs once at start-up
+// (Recover), not on a request path.
+func (s *Service) ensureAdminGroups(ctx context.Context) error {
+	domains, err := s.store.DomainList(ctx)
+	if err != nil {
+		return fmt.Errorf("list accounts: %w", err)
 	}
-	err = s.identityTx(ctx, &imsd.Principal{DomainID: domainID}, func(q imsd.Queries) error {
-		users, err := q.UserList(ctx, domainID)
-		if err != nil {
-			return err
-		}
-		var roots []string
-		for _, u := range users {
-			if u.IsRoot {
-				roots = append(roots, u.ID)
+	for _, d := range domains {
+		_, err := s.store.GroupGetByName(ctx, d.ID, imsd.AdminGroupName)
+		if !errors.Is(err, imsd.ErrNotFound) {
+			if err != nil {
+				return fmt.Errorf("get admin group of %s: %w", d.ID, err)
 			}
+			continue
 		}
-		_, err = createAdminGroup(ctx, q, domainID, roots, s.Now())
-		return err
-	})
-	if errors.Is(err, imsd.ErrConflict) {
-		return nil // created concurrently
+		err = s.identityTx(ctx, &imsd.Principal{DomainID: d.ID}, func(q imsd.Queries) error {
+			users, err := q.UserList(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			var roots []string
+			for _, u := range users {
+				if u.IsRoot {
+					roots = append(roots, u.ID)
+				}
+			}
+			_, err = createAdminGroup(ctx, q, d.ID, roots, s.Now())
+			return err
+		})
+		switch {
+		case errors.Is(err, imsd.ErrConflict): // created concurrently by another node
+		case err != nil:
+			return fmt.Errorf("create admin group of %s: %w", d.ID, err)
+		default:
+			s.log.Info("admin group created for an account made before admin groups", "domain_id", d.ID)
+		}
 	}
-	return internal(err, "create admin group")
+	return nil
 }
 
 // GroupCreate creates a user group (iam:groups:createGroup).
@@ -103,9 +118,6 @@ func (s *Service) GroupList(ctx context.Context, p *imsd.Principal, domainID, na
 		return nil, err
 	}
 	if err := checkDomain(p, domainID); err != nil {
-		return nil, err
-	}
-	if err := s.ensureAdminGroup(ctx, p.DomainID); err != nil {
 		return nil, err
 	}
 	all, err := s.store.GroupList(ctx, p.DomainID)
@@ -191,6 +203,20 @@ func (s *Service) GroupDelete(ctx context.Context, p *imsd.Principal, id string)
 	return err
 }
 
+// membership loads the group and the user of a membership question, both
+// of the caller's account (404 otherwise).
+func (s *Service) membership(ctx context.Context, q imsd.Queries, p *imsd.Principal, groupID, userID string) (*imsd.Group, *imsd.User, error) {
+	g, err := s.getGroup(ctx, q, p, groupID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.getUser(ctx, q, p, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, u, nil
+}
+
 // GroupAddUser adds a user to a group (iam:groups:addUserToGroup); adding a
 // member again is not an error.
 func (s *Service) GroupAddUser(ctx context.Context, p *imsd.Principal, groupID, userID string) error {
@@ -198,11 +224,7 @@ func (s *Service) GroupAddUser(ctx context.Context, p *imsd.Principal, groupID, 
 		return err
 	}
 	return s.identityTx(ctx, p, func(q imsd.Queries) error {
-		g, err := s.getGroup(ctx, q, p, groupID)
-		if err != nil {
-			return err
-		}
-		u, err := s.getUser(ctx, q, p, userID)
+		g, u, err := s.membership(ctx, q, p, groupID, userID)
 		if err != nil {
 			return err
 		}
@@ -225,11 +247,7 @@ func (s *Service) GroupRemoveUser(ctx context.Context, p *imsd.Principal, groupI
 		return err
 	}
 	return s.identityTx(ctx, p, func(q imsd.Queries) error {
-		g, err := s.getGroup(ctx, q, p, groupID)
-		if err != nil {
-			return err
-		}
-		u, err := s.getUser(ctx, q, p, userID)
+		g, u, err := s.membership(ctx, q, p, groupID, userID)
 		if err != nil {
 			return err
 		}
@@ -253,10 +271,7 @@ func (s *Service) GroupHasUser(ctx context.Context, p *imsd.Principal, groupID, 
 	if err := s.authorizeIAM(ctx, p, "iam:groups:checkUserInGroup"); err != nil {
 		return err
 	}
-	if _, err := s.getGroup(ctx, s.store, p, groupID); err != nil {
-		return err
-	}
-	if _, err := s.getUser(ctx, s.store, p, userID); err != nil {
+	if _, _, err := s.membership(ctx, s.store, p, groupID, userID); err != nil {
 		return err
 	}
 	groups, err := s.store.GroupListForUser(ctx, userID)

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -100,17 +99,7 @@ func (s *Service) permission(ctx context.Context, q imsd.Queries, p *imsd.Princi
 // customPolicy loads a custom policy of the caller's account (404
 // otherwise).
 func (s *Service) customPolicy(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.Policy, error) {
-	if !plausibleID(id) {
-		return nil, iamNotFound("role", id)
-	}
-	pol, err := q.PolicyGet(ctx, id)
-	if errors.Is(err, imsd.ErrNotFound) || (err == nil && pol.DomainID != p.DomainID) {
-		return nil, iamNotFound("role", id)
-	}
-	if err != nil {
-		return nil, internal(err, "get policy")
-	}
-	return pol, nil
+	return ownedBy(ctx, p, "policy", id, iamNotFound("role", id), q.PolicyGet, func(pol *imsd.Policy) string { return pol.DomainID })
 }
 
 // PermissionList lists the system permissions and the account's custom

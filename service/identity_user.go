@@ -65,14 +65,9 @@ func (s *Service) UserCreate(ctx context.Context, p *imsd.Principal, in UserCrea
 	u := &imsd.User{ID: NewHexID(), DomainID: p.DomainID, Name: in.Name, Enabled: in.Enabled == nil || *in.Enabled,
 		Description: in.Description, Email: in.Email, PasswordChangedAt: now, CreatedAt: now}
 	if in.Password != nil {
-		if err := validatePassword(in.Name, *in.Password); err != nil {
+		if err := s.setPassword(u, *in.Password); err != nil {
 			return nil, err
 		}
-		hash, err := auth.HashPassword(*in.Password)
-		if err != nil {
-			return nil, internal(err, "hash password")
-		}
-		u.PasswordHash = hash
 	}
 	if err := s.store.UserInsert(ctx, u); err != nil {
 		return nil, conflictOr(err, "insert user", "A user named "+in.Name+" already exists.")

@@ -165,12 +165,10 @@ func (s *Service) checkTargetEnterpriseProject(ctx context.Context, q imsd.Queri
 	if ep == imsd.DefaultEnterpriseProject {
 		return nil
 	}
-	e, err := q.EnterpriseProjectGet(ctx, ep)
-	if errors.Is(err, imsd.ErrNotFound) || (err == nil && e.DomainID != p.DomainID) {
-		return imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q does not exist.", ep)
-	}
+	e, err := ownedBy(ctx, p, "enterprise project", ep, imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q does not exist.", ep),
+		q.EnterpriseProjectGet, func(e *imsd.EnterpriseProject) string { return e.DomainID })
 	if err != nil {
-		return internal(err, "get enterprise project")
+		return err
 	}
 	if e.Status != imsd.EnterpriseProjectEnabled {
 		return imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q is disabled and cannot receive new resources.", ep)
