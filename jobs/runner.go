@@ -24,8 +24,9 @@ import (
 // *service.JobFailure to fail the job, or any other error to retry it.
 type Handler func(ctx context.Context, job *imsd.Job, progress service.Progress) error
 
-// Finisher records a job's outcome (service.Service.FinishJob).
-type Finisher func(ctx context.Context, job *imsd.Job, failure *service.JobFailure) error
+// Finisher records a job's outcome (service.Service.FinishJob) and returns
+// the job as stored in its final state, or nil when it had ended already.
+type Finisher func(ctx context.Context, job *imsd.Job, failure *service.JobFailure) (*imsd.Job, error)
 
 // Config tunes a Runner. Zero fields take the documented defaults.
 type Config struct {
@@ -183,18 +184,15 @@ func (r *Runner) run(ctx context.Context, job *imsd.Job) {
 	if ctx.Err() != nil && failure == nil && err != nil {
 		return
 	}
-	if ferr := r.finish(context.WithoutCancel(ctx), job, failure); ferr != nil {
+	stored, ferr := r.finish(context.WithoutCancel(ctx), job, failure)
+	if ferr != nil {
 		log.Error("record job outcome", "err", ferr)
 		return
 	}
-	if r.finished != nil {
-		// The finisher decides the final status (a copy whose target was
-		// deleted fails), so report what it stored.
-		if j, err := r.store.JobGet(context.WithoutCancel(ctx), job.ID); err != nil {
-			log.Warn("read finished job", "err", err)
-		} else if j.Status.Done() {
-			r.finished(j)
-		}
+	// The finisher decides the final status (a copy whose target was
+	// deleted fails), so report what it stored.
+	if r.finished != nil && stored != nil {
+		r.finished(stored)
 	}
 	if failure != nil {
 		log.Warn("job failed", "code", failure.Code, "reason", failure.Reason)

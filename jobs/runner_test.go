@@ -47,10 +47,10 @@ func insertJob(t *testing.T, st imsd.Store, c *clock, id, project string) {
 
 // finisher records outcomes like service.FinishJob does, minus images.
 func finisher(st imsd.Store, c *clock) Finisher {
-	return func(ctx context.Context, job *imsd.Job, f *service.JobFailure) error {
+	return func(ctx context.Context, job *imsd.Job, f *service.JobFailure) (*imsd.Job, error) {
 		j, err := st.JobGet(ctx, job.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		j.EndTime = c.Now()
 		if f == nil {
@@ -58,7 +58,7 @@ func finisher(st imsd.Store, c *clock) Finisher {
 		} else {
 			j.Status, j.ErrorCode, j.FailReason = imsd.JobFail, string(f.Code), f.Reason
 		}
-		return st.JobUpdate(ctx, j)
+		return j, st.JobUpdate(ctx, j)
 	}
 }
 
@@ -185,7 +185,7 @@ func TestOnFinishedReportsStoredOutcome(t *testing.T) {
 	insertJob(t, st, clk, "ok", "p")
 	clk.Add(time.Millisecond)
 	insertJob(t, st, clk, "retried", "p")
-	overrule := func(ctx context.Context, job *imsd.Job, f *service.JobFailure) error {
+	overrule := func(ctx context.Context, job *imsd.Job, f *service.JobFailure) (*imsd.Job, error) {
 		if job.ID == "ok" {
 			f = &service.JobFailure{Code: imsd.CodeImageNotFound, Reason: "target deleted"}
 		}

@@ -72,9 +72,12 @@ func (s *Service) RunCopyJob(ctx context.Context, job *imsd.Job, progress Progre
 
 // FinishJob records the end of a job and the matching state of its image
 // in one transaction: SUCCESS activates the image, FAIL kills it and drops
-// its data reference.
-func (s *Service) FinishJob(ctx context.Context, job *imsd.Job, failure *JobFailure) error {
-	return s.store.InTx(ctx, func(q imsd.Queries) error {
+// its data reference. It returns the job as stored, which may have failed
+// even without a failure (its target image was deleted meanwhile), or nil
+// when the job had ended already.
+func (s *Service) FinishJob(ctx context.Context, job *imsd.Job, failure *JobFailure) (*imsd.Job, error) {
+	var out *imsd.Job
+	err := s.store.InTx(ctx, func(q imsd.Queries) error {
 		now := s.Now()
 		j, err := q.JobGet(ctx, job.ID)
 		if err != nil {
@@ -117,8 +120,13 @@ func (s *Service) FinishJob(ctx context.Context, job *imsd.Job, failure *JobFail
 			j.ErrorCode = string(failure.Code)
 			j.FailReason = failure.Reason
 		}
-		return q.JobUpdate(ctx, j)
+		if err := q.JobUpdate(ctx, j); err != nil {
+			return err
+		}
+		out = j
+		return nil
 	})
+	return out, err
 }
 
 func (s *Service) setImageStatus(ctx context.Context, id string, st imsd.ImageStatus) error {
@@ -136,12 +144,16 @@ func (s *Service) setImageStatus(ctx context.Context, id string, st imsd.ImageSt
 	})
 }
 
-// Recover repairs state left by a crash. With singleNode set (this process
+// Recover repairs state left by a crash or an older version: accounts get
+// their admin group if they lack one. With singleNode set (this process
 // is the only one using the store) it also kills every upload that was in
 // flight and releases every job lease so the runner resumes those jobs at
 // once; otherwise uploads idle for more than staleAfter are killed and
 // leases simply expire.
 func (s *Service) Recover(ctx context.Context, singleNode bool) error {
+	if err := s.ensureAdminGroups(ctx); err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
 	now := s.Now()
 	staleAfter := 4 * uploadHeartbeat
 	imgs, err := s.store.ImageList(ctx, imsd.ImageQuery{Statuses: []imsd.ImageStatus{imsd.ImageSaving}})
