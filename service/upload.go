@@ -12,8 +12,9 @@ import (
 	"github.com/imsd/imsd/diskfmt"
 )
 
-// uploadBufferSize is the read size of the upload loop: large reads keep
-// syscalls and hashing calls few.
+// uploadBufferSize is the copy buffer for blob writers that do not read
+// the body themselves (io.ReaderFrom): large reads keep syscalls and
+// hashing calls few.
 const uploadBufferSize = 1 << 20
 
 // uploadHeartbeat is how often a running upload refreshes the image's
@@ -119,11 +120,8 @@ func (s *Service) receive(ctx context.Context, img *imsd.Image, body io.Reader) 
 	}()
 	sn := &diskfmt.Sniffer{}
 	limit := s.cfg.MaxImageSize
-	src := &uploadSource{body: body, sniffer: sn, limit: limit, beat: s.now(),
-		heartbeat: func() time.Time {
-			s.touchImage(ctx, img.ID)
-			return s.now()
-		}, now: s.now}
+	src := &uploadSource{body: body, sniffer: sn, limit: limit, now: s.now, beat: s.now(),
+		touch: func() { s.touchImage(ctx, img.ID) }}
 	// The blob writer reads the socket straight into its own buffers
 	// (io.ReaderFrom) where it can; hashing and writing run behind it.
 	if rf, ok := w.(io.ReaderFrom); ok {
@@ -247,13 +245,13 @@ func (s *Service) ImageDownload(ctx context.Context, p *imsd.Principal, id strin
 // its own errors apart from the writer's, so a broken transfer (the
 // client's fault) is told from a failed write (the server's).
 type uploadSource struct {
-	body      io.Reader
-	sniffer   *diskfmt.Sniffer
-	limit     int64
-	n         int64
-	beat      time.Time
-	heartbeat func() time.Time
-	now       func() time.Time
+	body    io.Reader
+	sniffer *diskfmt.Sniffer
+	limit   int64
+	n       int64
+	now     func() time.Time
+	beat    time.Time // the last heartbeat
+	touch   func()    // refreshes the image's heartbeat
 
 	readErr  error
 	tooLarge bool
@@ -272,7 +270,8 @@ func (u *uploadSource) Read(p []byte) (int, error) {
 			return n, errUploadTooLarge
 		}
 		if now := u.now(); now.Sub(u.beat) > uploadHeartbeat {
-			u.beat = u.heartbeat()
+			u.beat = now
+			u.touch()
 		}
 	}
 	if err != nil && err != io.EOF {
