@@ -81,15 +81,21 @@ func (s *Server) decodeIAM(w http.ResponseWriter, r *http.Request, v any, action
 	if err == nil {
 		return true
 	}
-	if imsd.ErrorCode(err) != imsd.CodeEntityTooLarge {
-		code := imsd.CodeIAMBadRequest
-		if strings.HasPrefix(action, "eps:") {
-			code = imsd.CodeEPSBadRequest
-		}
-		err = imsd.Errorf(code, "%s", imsd.ErrorMessage(err))
-	}
-	s.writeError(w, r, s.svc.RejectIAM(r.Context(), principal(r), action, self, err))
+	s.rejectIAM(w, r, action, self, iamBodyError(err, action))
 	return false
+}
+
+// iamBodyError re-codes a body decoding error as the 400 of the IAM API (or
+// of EPS, for an eps: action); a body too large keeps its own code.
+func iamBodyError(err error, action string) error {
+	if imsd.ErrorCode(err) == imsd.CodeEntityTooLarge {
+		return err
+	}
+	code := imsd.CodeIAMBadRequest
+	if strings.HasPrefix(action, "eps:") {
+		code = imsd.CodeEPSBadRequest
+	}
+	return imsd.Errorf(code, "%s", imsd.ErrorMessage(err))
 }
 
 // baseURL is the unversioned URL of this server as the client reached it.

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"net/http"
 
-	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/service"
 )
 
@@ -111,10 +110,6 @@ func (s *Server) tokenView(r *http.Request, t *service.IssuedToken) tokenJSON {
 // (KeystoneCreateUserTokenByPassword): the token is returned once, in
 // X-Subject-Token.
 func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
-	type ref struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}
 	var body struct {
 		Auth struct {
 			Identity struct {
@@ -124,21 +119,18 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
 						ID       string `json:"id"`
 						Name     string `json:"name"`
 						Password string `json:"password"`
-						Domain   ref    `json:"domain"`
+						Domain   idName `json:"domain"`
 					} `json:"user"`
 				} `json:"password"`
 			} `json:"identity"`
 			Scope struct {
-				Project *ref `json:"project"`
-				Domain  *ref `json:"domain"`
+				Project *idName `json:"project"`
+				Domain  *idName `json:"domain"`
 			} `json:"scope"`
 		} `json:"auth"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
-		if imsd.ErrorCode(err) != imsd.CodeEntityTooLarge {
-			err = imsd.Errorf(imsd.CodeIAMBadRequest, "%s", imsd.ErrorMessage(err))
-		}
-		s.writeError(w, r, err)
+		s.writeError(w, r, iamBodyError(err, "iam:tokens:create"))
 		return
 	}
 	id, u := body.Auth.Identity, body.Auth.Identity.Password.User

@@ -139,11 +139,7 @@ func (s *Server) handleUserCreate(detail bool) http.HandlerFunc {
 		if s.written(w, r, err) {
 			return
 		}
-		if detail {
-			writeJSON(w, http.StatusCreated, map[string]any{"user": userDetailView(r, u)})
-			return
-		}
-		writeJSON(w, http.StatusCreated, map[string]any{"user": userView(r, u)})
+		writeJSON(w, http.StatusCreated, map[string]any{"user": userBody(r, u, detail)})
 	}
 }
 
@@ -170,11 +166,7 @@ func (s *Server) handleUserShow(detail bool) http.HandlerFunc {
 		if s.written(w, r, err) {
 			return
 		}
-		if detail {
-			writeJSON(w, http.StatusOK, map[string]any{"user": userDetailView(r, u)})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"user": userView(r, u)})
+		writeJSON(w, http.StatusOK, map[string]any{"user": userBody(r, u, detail)})
 	}
 }
 
@@ -226,4 +218,13 @@ func (s *Server) handleUserGroups(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"groups": groupsView(r, groups), "links": links(r, "/v3/users/"+id+"/groups")})
+}
+
+// userBody renders a user as the Keystone APIs show it or, with detail, as
+// the OS-USER APIs do.
+func userBody(r *http.Request, u *imsd.User, detail bool) any {
+	if detail {
+		return userDetailView(r, u)
+	}
+	return userView(r, u)
 }

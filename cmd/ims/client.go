@@ -144,8 +144,15 @@ func (c *cli) call(op string, fn func(*ims.ImsClient) (any, error)) (json.RawMes
 	if err := c.connect(); err != nil {
 		return nil, err
 	}
+	return c.captured(op, func() (any, error) { return fn(c.ims) })
+}
+
+// captured runs one SDK call and returns the JSON body the transport
+// captured, or the SDK response re-encoded when there was none (204
+// answers); op names the operation in errors.
+func (c *cli) captured(op string, fn func() (any, error)) (json.RawMessage, error) {
 	c.capture.take()
-	resp, err := fn(c.ims)
+	resp, err := fn()
 	if err != nil {
 		return nil, sdkError(op, err)
 	}

@@ -79,23 +79,6 @@ func (g *identity) epsCall(op string, fn func(*eps.EpsClient) (any, error)) (jso
 	return g.captured(op, func() (any, error) { return fn(g.eps) })
 }
 
-// captured runs fn and returns the JSON body the transport captured, or
-// the SDK response re-encoded when there was none (204 answers).
-func (g *identity) captured(op string, fn func() (any, error)) (json.RawMessage, error) {
-	g.capture.take()
-	resp, err := fn()
-	if err != nil {
-		return nil, sdkError(op, err)
-	}
-	raw := g.capture.take()
-	if len(bytes.TrimSpace(raw)) == 0 {
-		if raw, err = json.Marshal(resp); err != nil {
-			return nil, err
-		}
-	}
-	return raw, nil
-}
-
 // member returns the value of key in the JSON object raw ({"user":{...}}
 // gives the user object).
 func member(raw []byte, key string) (json.RawMessage, error) {
