@@ -22,6 +22,7 @@ import (
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/api/imshttp"
 	"github.com/imsd/imsd/auth"
+	"github.com/imsd/imsd/auth/sigv"
 	"github.com/imsd/imsd/authz"
 	"github.com/imsd/imsd/blob/fs"
 	blobs3 "github.com/imsd/imsd/blob/s3"
@@ -154,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Runner = jobs.New(a.Store, a.Service.FinishJob, nil, a.log, cfg.Jobs)
 	a.Runner.Handle(imsd.JobTypeCopyInRegion, a.Service.RunCopyJob)
 	a.Service.SetWakeup(a.Runner.Wakeup)
-	authn := auth.NewAuthenticator(a.Store, a.Sealer, nil, a.log)
+	authn := auth.NewAuthenticator(a.Store, a.Sealer, &sigv.Verifier{Region: cfg.Region}, a.log)
 	a.Server = imshttp.New(a.Service, authn, a.log)
 	a.Server.SetReady(a.ready.Load)
 	if cfg.MetricsListen != "" {

@@ -192,7 +192,7 @@ Authorization: SDK-HMAC-SHA256 Access=HPUAEXAMPLEAK0000001, SignedHeaders=x-proj
 			res, err := exampleVerifier(t).VerifyRequest(r, exampleKeys)
 			wantKind(t, err, 0)
 			want := sigv.Result{
-				AccessKey: exampleAK, SignedHeaders: tt.signedHeaders, Date: mustDate(t, exampleDate),
+				AccessKey: exampleAK, Algorithm: sigv.Algorithm, SignedHeaders: tt.signedHeaders, Date: mustDate(t, exampleDate),
 				Payload: sigv.PayloadHashed, PayloadHash: sha256Hex(tt.body),
 			}
 			if !reflect.DeepEqual(res, want) {
@@ -216,17 +216,28 @@ func TestParseAuthorization(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "sdk format", in: "SDK-HMAC-SHA256 Access=AK1, SignedHeaders=user-agent;x-sdk-date, Signature=" + sig,
-			want: sigv.Authorization{AccessKey: "AK1", SignedHeaders: []string{"user-agent", "x-sdk-date"}, Signature: sig}},
+			want: sigv.Authorization{Algorithm: sigv.Algorithm, AccessKey: "AK1", SignedHeaders: []string{"user-agent", "x-sdk-date"}, Signature: sig}},
 		{name: "no spaces after commas", in: "SDK-HMAC-SHA256 Access=AK1,SignedHeaders=x-sdk-date,Signature=" + sig,
-			want: sigv.Authorization{AccessKey: "AK1", SignedHeaders: []string{"x-sdk-date"}, Signature: sig}},
+			want: sigv.Authorization{Algorithm: sigv.Algorithm, AccessKey: "AK1", SignedHeaders: []string{"x-sdk-date"}, Signature: sig}},
 		{name: "extra spaces and tabs", in: " \tSDK-HMAC-SHA256 \t Access = AK1 ,\tSignedHeaders= b ; a ,  Signature =" + sig + "  ",
-			want: sigv.Authorization{AccessKey: "AK1", SignedHeaders: []string{"b", "a"}, Signature: sig}},
+			want: sigv.Authorization{Algorithm: sigv.Algorithm, AccessKey: "AK1", SignedHeaders: []string{"b", "a"}, Signature: sig}},
 		{name: "any parameter order", in: "SDK-HMAC-SHA256 Signature=" + sig + ", SignedHeaders=x-sdk-date, Access=AK1",
-			want: sigv.Authorization{AccessKey: "AK1", SignedHeaders: []string{"x-sdk-date"}, Signature: sig}},
+			want: sigv.Authorization{Algorithm: sigv.Algorithm, AccessKey: "AK1", SignedHeaders: []string{"x-sdk-date"}, Signature: sig}},
 		{name: "upper-case signature normalised", in: "SDK-HMAC-SHA256 Access=AK1, SignedHeaders=x-sdk-date, Signature=" + strings.ToUpper(sig),
-			want: sigv.Authorization{AccessKey: "AK1", SignedHeaders: []string{"x-sdk-date"}, Signature: sig}},
+			want: sigv.Authorization{Algorithm: sigv.Algorithm, AccessKey: "AK1", SignedHeaders: []string{"x-sdk-date"}, Signature: sig}},
 		{name: "unsorted headers kept in order", in: "SDK-HMAC-SHA256 Access=AK1, SignedHeaders=x-sdk-date;host;a, Signature=" + sig,
-			want: sigv.Authorization{AccessKey: "AK1", SignedHeaders: []string{"x-sdk-date", "host", "a"}, Signature: sig}},
+			want: sigv.Authorization{Algorithm: sigv.Algorithm, AccessKey: "AK1", SignedHeaders: []string{"x-sdk-date", "host", "a"}, Signature: sig}},
+		{name: "derived V11", in: "V11-HMAC-SHA256 Credential=AK1/20240101/local-1/ims, SignedHeaders=x-sdk-date, Signature=" + sig,
+			want: sigv.Authorization{Algorithm: sigv.AlgorithmDerived, AccessKey: "AK1", Scope: "20240101/local-1/ims", SignedHeaders: []string{"x-sdk-date"}, Signature: sig}},
+		{name: "ECDSA", in: "SDK-ECDSA-P256-SHA256 Access=AK1, SignedHeaders=x-sdk-date, Signature=3045" + sig + sig[:10],
+			want: sigv.Authorization{Algorithm: sigv.AlgorithmECDSA, AccessKey: "AK1", SignedHeaders: []string{"x-sdk-date"}, Signature: "3045" + sig + sig[:10]}},
+		{name: "V11 with Access", in: "V11-HMAC-SHA256 Access=AK1, SignedHeaders=x-sdk-date, Signature=" + sig, wantErr: true},
+		{name: "Credential with SDK-HMAC-SHA256", in: "SDK-HMAC-SHA256 Credential=AK1/20240101/r/s, SignedHeaders=x-sdk-date, Signature=" + sig, wantErr: true},
+		{name: "V11 scope without service", in: "V11-HMAC-SHA256 Credential=AK1/20240101/local-1, SignedHeaders=x-sdk-date, Signature=" + sig, wantErr: true},
+		{name: "V11 scope with bad date", in: "V11-HMAC-SHA256 Credential=AK1/2024-01-01/local-1/ims, SignedHeaders=x-sdk-date, Signature=" + sig, wantErr: true},
+		{name: "V11 scope with extra part", in: "V11-HMAC-SHA256 Credential=AK1/20240101/local-1/ims/x, SignedHeaders=x-sdk-date, Signature=" + sig, wantErr: true},
+		{name: "ECDSA signature odd length", in: "SDK-ECDSA-P256-SHA256 Access=AK1, SignedHeaders=x-sdk-date, Signature=304", wantErr: true},
+		{name: "ECDSA signature too long", in: "SDK-ECDSA-P256-SHA256 Access=AK1, SignedHeaders=x-sdk-date, Signature=" + strings.Repeat("ab", 73), wantErr: true},
 		{name: "empty", in: "", wantErr: true},
 		{name: "algorithm only", in: "SDK-HMAC-SHA256", wantErr: true},
 		{name: "algorithm and spaces only", in: "SDK-HMAC-SHA256   ", wantErr: true},
@@ -498,15 +509,17 @@ func TestVerifyErrors(t *testing.T) {
 			want: sigv.KindMissingHeader,
 		},
 		{
-			name: "x-project-id present but not signed",
+			// github.com/chnsz/golangsdk sets both after signing (docs/compat.md).
+			name: "x-project-id and x-domain-id present but not signed are accepted",
 			build: func(t *testing.T) *http.Request {
 				r := httptest.NewRequest("GET", "/v1/x", nil)
 				r.Header.Set("X-Sdk-Date", exampleDate)
 				signRequest(t, r, exampleAK, exampleSK, []string{"x-sdk-date"}, nil)
 				r.Header.Set("X-Project-Id", projectID)
+				r.Header.Set("X-Domain-Id", projectID)
 				return r
 			},
-			want: sigv.KindMissingHeader,
+			want: 0,
 		},
 		{
 			name: "x-security-token present but not signed",
