@@ -172,6 +172,8 @@ type ImageQuery struct {
 	EnterpriseProjects []string
 	// Props filters on exact property values.
 	Props map[string]string
+	// NotProps keeps images whose property is absent or has another value.
+	NotProps map[string]string
 	// Tag filters on one stored tag ("key=value" or a Glance tag).
 	Tag       string
 	CreatedAt []TimeCondition

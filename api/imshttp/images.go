@@ -226,6 +226,20 @@ func parseListQuery(v url.Values, glance bool) (service.ListImagesInput, error) 
 			props[k] = s
 		}
 	}
+	// architecture (x86 or arm) is how Huawei's list and the Terraform data
+	// source ask for __support_arm.
+	switch get("architecture") {
+	case "":
+	case "arm":
+		props["__support_arm"] = "true"
+	case "x86":
+		q.NotProps = map[string]string{"__support_arm": "true"}
+	default:
+		return in, imsd.Errorf(imsd.CodeBadRequest, "architecture must be x86 or arm.")
+	}
+	if get("flavor_id") != "" {
+		return in, imsd.Errorf(imsd.CodeBadRequest, "flavor_id is not supported: this server has no flavors to match images against.")
+	}
 	if len(props) > 0 {
 		q.Props = props
 	}

@@ -95,6 +95,14 @@ func (q *queries) imageWhere(iq imsd.ImageQuery) *where {
 	for _, k := range keys {
 		w.add(q.d.JSONValue("i.props")+" = ?", k, iq.Props[k])
 	}
+	keys = keys[:0]
+	for k := range iq.NotProps {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w.add("COALESCE("+q.d.JSONValue("i.props")+", '') <> ?", k, iq.NotProps[k])
+	}
 	if iq.Tag != "" {
 		w.add(q.d.JSONArrayContains("i.tags"), iq.Tag)
 	}

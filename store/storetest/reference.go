@@ -102,6 +102,9 @@ func match(img *imsd.Image, q imsd.ImageQuery) bool {
 		got, has := img.Properties[k]
 		ok = ok && has && got == v
 	}
+	for k, v := range q.NotProps {
+		ok = ok && img.Properties[k] != v
+	}
 	for _, c := range q.CreatedAt {
 		ok = ok && c.Match(img.CreatedAt)
 	}
