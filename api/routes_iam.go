@@ -103,4 +103,5 @@ var iamRoutes = []Route{
 	// the body's action selects the IAM action.
 	iam("EnableDisableEnterpriseProject", http.MethodPost, pathEP+"/action", "eps:enterpriseProjects:enable", "eps:enterpriseProjects:disable"),
 	iam("MigrateResource", http.MethodPost, pathEP+"/resources-migrate", "eps:resources:add", actUpdate, actSrvImage),
+	iam("ShowResourceBindEnterpriseProject", http.MethodPost, pathEP+"/resources/filter", "eps:resources:list"),
 }

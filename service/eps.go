@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -352,4 +353,89 @@ func (s *Service) EnterpriseProjectMigrate(ctx context.Context, p *imsd.Principa
 			"to_enterprise_project", epID, "by", p.UserID)
 		return nil
 	})
+}
+
+// ResourceFilterInput is the body of ShowResourceBindEnterpriseProject
+// (POST /v1.0/enterprise-projects/{id}/resources/filter).
+type ResourceFilterInput struct {
+	// Projects restricts to images owned by these projects; empty means
+	// every project of the account.
+	Projects []string
+	// ResourceTypes must be given; only "images" has resources here.
+	ResourceTypes []string
+	// NameContains, when set, keeps resources whose name contains it
+	// (the "resource_name" match of the API).
+	NameContains string
+	// Limit is 1 to 1000 (default 1000); Offset skips that many.
+	Limit, Offset int
+}
+
+// EnterpriseProjectResource is one resource bound to an enterprise project.
+type EnterpriseProjectResource struct {
+	Image       *imsd.Image
+	ProjectName string
+}
+
+// EnterpriseProjectResources lists the images bound to enterprise project
+// epID (EPS ShowResourceBindEnterpriseProject), needing
+// eps:resources:list. The Terraform provider polls it after moving a
+// resource. It returns one page and the total count.
+func (s *Service) EnterpriseProjectResources(ctx context.Context, p *imsd.Principal, epID string, in ResourceFilterInput) ([]EnterpriseProjectResource, int, error) {
+	if err := s.authorizeIAM(ctx, p, "eps:resources:list"); err != nil {
+		return nil, 0, err
+	}
+	switch {
+	case len(in.ResourceTypes) == 0:
+		return nil, 0, imsd.Errorf(imsd.CodeEPSBadRequest, "resource_types is required.")
+	case in.Limit < 0 || in.Limit > 1000:
+		return nil, 0, imsd.Errorf(imsd.CodeEPSBadRequest, "limit must be between 1 and 1000.")
+	case in.Offset < 0:
+		return nil, 0, imsd.Errorf(imsd.CodeEPSBadRequest, "offset must not be negative.")
+	}
+	if in.Limit == 0 {
+		in.Limit = 1000
+	}
+	if epID != imsd.DefaultEnterpriseProject {
+		if _, err := s.getEnterpriseProject(ctx, s.store, p, epID); err != nil {
+			return nil, 0, err
+		}
+	}
+	if !slices.Contains(in.ResourceTypes, epResourceImages) {
+		return nil, 0, nil
+	}
+	owners := in.Projects
+	if len(owners) == 0 {
+		owners = []string{""}
+	}
+	var all []EnterpriseProjectResource
+	names := map[string]string{}
+	for _, owner := range owners {
+		imgs, err := s.store.ImageList(ctx, imsd.ImageQuery{DomainID: p.DomainID, Owner: owner,
+			EnterpriseProjects: []string{epID}, SortKey: "created_at"})
+		if err != nil {
+			return nil, 0, internal(err, "list images")
+		}
+		for _, img := range imgs {
+			if in.NameContains != "" && !strings.Contains(img.Name, in.NameContains) {
+				continue
+			}
+			name, ok := names[img.Owner]
+			if !ok {
+				if proj, err := s.store.ProjectGet(ctx, img.Owner); err == nil {
+					name = proj.Name
+				}
+				names[img.Owner] = name
+			}
+			all = append(all, EnterpriseProjectResource{Image: img, ProjectName: name})
+		}
+	}
+	total := len(all)
+	if in.Offset >= total {
+		return nil, total, nil
+	}
+	all = all[in.Offset:]
+	if len(all) > in.Limit {
+		all = all[:in.Limit]
+	}
+	return all, total, nil
 }

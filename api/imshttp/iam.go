@@ -59,12 +59,13 @@ func (s *Server) iamHandlers() map[string]http.HandlerFunc {
 		"ListEnterpriseProjectsForGroup": s.handleGroupEnterpriseProjects,
 		"ListGroupsForEnterpriseProject": s.handleEnterpriseProjectGroups,
 
-		"CreateEnterpriseProject":        s.handleEPCreate,
-		"ListEnterpriseProject":          s.handleEPList,
-		"ShowEnterpriseProject":          s.handleEPShow,
-		"UpdateEnterpriseProject":        s.handleEPUpdate,
-		"EnableDisableEnterpriseProject": s.handleEPAction,
-		"MigrateResource":                s.handleEPMigrate,
+		"CreateEnterpriseProject":           s.handleEPCreate,
+		"ListEnterpriseProject":             s.handleEPList,
+		"ShowEnterpriseProject":             s.handleEPShow,
+		"UpdateEnterpriseProject":           s.handleEPUpdate,
+		"EnableDisableEnterpriseProject":    s.handleEPAction,
+		"MigrateResource":                   s.handleEPMigrate,
+		"ShowResourceBindEnterpriseProject": s.handleEPResources,
 	}
 	for name, h := range s.grantHandlers() {
 		m[name] = h

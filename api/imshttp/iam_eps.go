@@ -126,3 +126,43 @@ func (s *Server) handleEPMigrate(w http.ResponseWriter, r *http.Request) {
 	s.noContent(w, r, s.svc.EnterpriseProjectMigrate(r.Context(), principal(r), pathParam(r, "enterprise_project_id"),
 		service.MigrateInput{ResourceID: body.ResourceID, ResourceType: body.ResourceType, RegionID: body.RegionID, ProjectID: body.ProjectID}))
 }
+
+// handleEPResources serves ShowResourceBindEnterpriseProject
+// (POST /v1.0/enterprise-projects/{id}/resources/filter).
+func (s *Server) handleEPResources(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Projects      []string `json:"projects"`
+		ResourceTypes []string `json:"resource_types"`
+		Offset        int      `json:"offset"`
+		Limit         int      `json:"limit"`
+		Matches       []struct {
+			Key   string `json:"key"`
+			Value string `json:"value"`
+		} `json:"matches"`
+	}
+	const action = "eps:resources:list"
+	if !s.decodeIAM(w, r, &body, action, "") {
+		return
+	}
+	in := service.ResourceFilterInput{Projects: body.Projects, ResourceTypes: body.ResourceTypes, Offset: body.Offset, Limit: body.Limit}
+	for _, m := range body.Matches {
+		if m.Key != "resource_name" {
+			s.rejectIAM(w, r, action, "", imsd.Errorf(imsd.CodeEPSBadRequest, "matches key must be resource_name, not %s.", strconv.Quote(m.Key)))
+			return
+		}
+		in.NameContains = m.Value
+	}
+	res, total, err := s.svc.EnterpriseProjectResources(r.Context(), principal(r), pathParam(r, "enterprise_project_id"), in)
+	if s.written(w, r, err) {
+		return
+	}
+	out := make([]map[string]any, len(res))
+	for i, x := range res {
+		out[i] = map[string]any{
+			"enterprise_project_id": x.Image.EnterpriseProjectID, "project_id": x.Image.Owner, "project_name": x.ProjectName,
+			"resource_id": x.Image.ID, "resource_name": x.Image.Name, "resource_type": "images",
+			"resource_detail": map[string]any{"status": string(x.Image.Status), "size": x.Image.Size},
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"resources": out, "errors": []any{}, "total_count": total})
+}
