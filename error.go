@@ -200,3 +200,21 @@ var (
 	// always the caller's input, never a server fault.
 	ErrInvalidText = errors.New("text the store cannot hold")
 )
+
+// Internal wraps an unexpected error (what failed, and why) so that it is
+// logged but never shown: the client gets CodeInternal's message. An *Error
+// passes through unchanged, and ErrInvalidText keeps its own code (text the
+// store cannot hold is the client's mistake). A nil err stays nil.
+func Internal(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, ErrInvalidText) {
+		return &Error{Code: ErrorCode(err), Message: ErrorMessage(err), Err: err}
+	}
+	return &Error{Code: CodeInternal, Message: CodeInternal.Info().Message, Err: fmt.Errorf("%s: %w", what, err)}
+}

@@ -20,12 +20,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/api/iamhttp"
 	"github.com/imsd/imsd/api/imshttp"
 	"github.com/imsd/imsd/auth"
 	"github.com/imsd/imsd/auth/sigv"
 	"github.com/imsd/imsd/authz"
 	"github.com/imsd/imsd/blob/fs"
 	blobs3 "github.com/imsd/imsd/blob/s3"
+	"github.com/imsd/imsd/identity"
 	"github.com/imsd/imsd/jobs"
 	"github.com/imsd/imsd/metrics"
 	"github.com/imsd/imsd/service"
@@ -73,11 +75,13 @@ func DefaultConfig() Config {
 
 // App is a running (or ready to run) imsd.
 type App struct {
-	cfg      Config
-	log      *slog.Logger
-	Store    imsd.Store
-	Blobs    imsd.BlobStore
-	Service  *service.Service
+	cfg     Config
+	log     *slog.Logger
+	Store   imsd.Store
+	Blobs   imsd.BlobStore
+	Service *service.Service
+	// Identity serves accounts, IAM, EPS and tokens.
+	Identity *identity.Service
 	Runner   *jobs.Runner
 	Sealer   *auth.Sealer
 	Authz    *authz.Authorizer
@@ -152,11 +156,18 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Store.Close()
 		return nil, err
 	}
+	a.Identity, err = identity.New(identity.Options{Store: a.Store, Authz: a.Authz, Sealer: a.Sealer, Log: a.log,
+		Config: identity.Config{Region: cfg.Region}})
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
 	a.Runner = jobs.New(a.Store, a.Service.FinishJob, nil, a.log, cfg.Jobs)
 	a.Runner.Handle(imsd.JobTypeCopyInRegion, a.Service.RunCopyJob)
 	a.Service.SetWakeup(a.Runner.Wakeup)
 	authn := auth.NewAuthenticator(a.Store, a.Sealer, &sigv.Verifier{Region: cfg.Region}, a.log)
 	a.Server = imshttp.New(a.Service, authn, a.log)
+	a.Server.Mount(iamhttp.New(a.Identity, a.log).Handlers())
 	a.Server.SetReady(a.ready.Load)
 	if cfg.MetricsListen != "" {
 		if err := a.openMetrics(); err != nil {
@@ -259,7 +270,7 @@ func (a *App) Bootstrap(ctx context.Context) error {
 		}
 		return nil
 	}
-	creds, err := a.Service.CreateAccount(ctx, "imsd", a.Sealer)
+	creds, err := a.Identity.CreateAccount(ctx, "imsd", a.Sealer)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
@@ -289,6 +300,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if err := a.Bootstrap(ctx); err != nil {
 		return err
+	}
+	if err := a.Identity.Recover(ctx); err != nil {
+		return fmt.Errorf("recover: %w", err)
 	}
 	if err := a.Service.Recover(ctx, a.singleNode()); err != nil {
 		return err

@@ -27,7 +27,7 @@ type iam struct {
 func (m iam) ep(name string) string {
 	m.t.Helper()
 	now := time.Now().UTC()
-	ep := &imsd.EnterpriseProject{ID: service.NewHexID(), DomainID: m.env.Creds.DomainID, Name: name, Status: imsd.EnterpriseProjectEnabled, CreatedAt: now, UpdatedAt: now}
+	ep := &imsd.EnterpriseProject{ID: imsd.NewHexID(), DomainID: m.env.Creds.DomainID, Name: name, Status: imsd.EnterpriseProjectEnabled, CreatedAt: now, UpdatedAt: now}
 	if err := m.env.App.Store.EnterpriseProjectInsert(context.Background(), ep); err != nil {
 		m.t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func (m iam) user(name string, grants ...grantSpec) (ak, sk string) {
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	g := &imsd.Group{ID: service.NewHexID(), DomainID: m.env.Creds.DomainID, Name: "grp-" + name, CreatedAt: time.Now().UTC()}
+	g := &imsd.Group{ID: imsd.NewHexID(), DomainID: m.env.Creds.DomainID, Name: "grp-" + name, CreatedAt: time.Now().UTC()}
 	st := m.env.App.Store
 	if err := st.GroupInsert(ctx, g); err != nil {
 		m.t.Fatal(err)
@@ -70,7 +70,7 @@ func (m iam) custom(name string, actions []string, effect string) string {
 	m.t.Helper()
 	doc, _ := json.Marshal(map[string]any{"Version": "1.1", "Statement": []map[string]any{{"Effect": effect, "Action": actions}}})
 	now := time.Now().UTC()
-	p := &imsd.Policy{ID: service.NewHexID(), DomainID: m.env.Creds.DomainID, Name: name, Type: "XA", Document: doc, CreatedAt: now, UpdatedAt: now}
+	p := &imsd.Policy{ID: imsd.NewHexID(), DomainID: m.env.Creds.DomainID, Name: name, Type: "XA", Document: doc, CreatedAt: now, UpdatedAt: now}
 	if err := m.env.App.Store.PolicyInsert(context.Background(), p); err != nil {
 		m.t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestProjectIsolation(t *testing.T) {
 	env := sdktest.Start(t, nil)
 	m := iam{t, env}
 	ctx := context.Background()
-	p2 := &imsd.Project{ID: service.NewHexID(), DomainID: env.Creds.DomainID, Name: "local-1_second", Enabled: true, CreatedAt: time.Now().UTC()}
+	p2 := &imsd.Project{ID: imsd.NewHexID(), DomainID: env.Creds.DomainID, Name: "local-1_second", Enabled: true, CreatedAt: time.Now().UTC()}
 	if err := env.App.Store.ProjectInsert(ctx, p2); err != nil {
 		t.Fatal(err)
 	}

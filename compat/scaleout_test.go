@@ -11,10 +11,10 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2/model"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/app"
 	"github.com/imsd/imsd/internal/imstest"
 	"github.com/imsd/imsd/internal/sdktest"
-	"github.com/imsd/imsd/service"
 )
 
 // freshSchema creates a PostgreSQL schema for one test and returns a URL
@@ -28,7 +28,7 @@ func freshSchema(t *testing.T) string {
 	if err := db.PingContext(context.Background()); err != nil {
 		imstest.Unavailable(t, "PostgreSQL", err)
 	}
-	schema := "compat_" + service.NewHexID()[:12]
+	schema := "compat_" + imsd.NewHexID()[:12]
 	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestScaleOutBackends(t *testing.T) {
 	env := sdktest.Start(t, func(c *app.Config) {
 		c.PostgresURL = pg
 		c.S3.Endpoint, c.S3.Region, c.S3.AccessKey, c.S3.SecretKey = s3cfg.Endpoint, s3cfg.Region, s3cfg.AccessKey, s3cfg.SecretKey
-		c.S3.Bucket = "imsd-compat-" + service.NewHexID()[:12]
+		c.S3.Bucket = "imsd-compat-" + imsd.NewHexID()[:12]
 	})
 	data := randomBytes(t, 2<<20+5)
 	src := activeImage(t, env, "source", data)

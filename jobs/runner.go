@@ -62,7 +62,7 @@ func (c Config) withDefaults() Config {
 		c.MaxAttempts = 5
 	}
 	if c.Owner == "" {
-		c.Owner = service.NewHexID()
+		c.Owner = imsd.NewHexID()
 	}
 	return c
 }

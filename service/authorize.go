@@ -9,20 +9,11 @@ import (
 // Check is one authorization question (see imsd.Check).
 type Check = imsd.Check
 
-// Authorizer decides checks for a principal. It returns nil when every
-// check is allowed and an *imsd.Error with CodeForbidden otherwise.
-type Authorizer interface {
-	Authorize(ctx context.Context, p *imsd.Principal, checks ...Check) error
-	// Scope reports where action is allowed for p: everywhere in the
-	// project (all), or only in the listed enterprise projects.
-	Scope(ctx context.Context, p *imsd.Principal, action string) (all bool, enterpriseProjects []string, err error)
-}
-
 // RootOnly is the Authorizer used before policies exist: the account root
 // may do everything, everyone else nothing.
 type RootOnly struct{}
 
-// Authorize implements Authorizer.
+// Authorize implements imsd.Authorizer.
 func (RootOnly) Authorize(_ context.Context, p *imsd.Principal, checks ...Check) error {
 	if p != nil && p.IsRoot {
 		return nil
@@ -33,28 +24,13 @@ func (RootOnly) Authorize(_ context.Context, p *imsd.Principal, checks ...Check)
 	return imsd.Errorf(imsd.CodeForbidden, "Policy doesn't allow %s to be performed.", checks[0].Action)
 }
 
-// Scope implements Authorizer.
+// Scope implements imsd.Authorizer.
 func (RootOnly) Scope(_ context.Context, p *imsd.Principal, _ string) (bool, []string, error) {
 	return p != nil && p.IsRoot, nil, nil
 }
 
-// authzMark records, per request, that an authorization decision was made;
-// the HTTP layer uses it to prove no route skips authorization.
-type authzMarkKey struct{}
-
-// AuthzMark is set in a request context by the HTTP layer; the service
-// marks it whenever it asks the Authorizer.
-type AuthzMark struct{ Checked bool }
-
-// WithAuthzMark returns a context carrying m.
-func WithAuthzMark(ctx context.Context, m *AuthzMark) context.Context {
-	return context.WithValue(ctx, authzMarkKey{}, m)
-}
-
 func (s *Service) authorize(ctx context.Context, p *imsd.Principal, checks ...Check) error {
-	if m, ok := ctx.Value(authzMarkKey{}).(*AuthzMark); ok {
-		m.Checked = true
-	}
+	imsd.MarkAuthorized(ctx)
 	if p == nil {
 		return imsd.Errorf(imsd.CodeAuthFailed, "")
 	}

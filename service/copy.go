@@ -174,7 +174,7 @@ func (s *Service) insertCopy(ctx context.Context, q imsd.Queries, p *imsd.Princi
 		}
 	}
 	job := &imsd.Job{
-		ID: NewHexID(), Type: imsd.JobTypeCopyInRegion, DomainID: p.DomainID, ProjectID: p.ProjectID,
+		ID: imsd.NewHexID(), Type: imsd.JobTypeCopyInRegion, DomainID: p.DomainID, ProjectID: p.ProjectID,
 		Status: imsd.JobInit, ClientToken: in.ClientToken, CreatedAt: now, BeginTime: now, CurrentTask: copyTaskName,
 	}
 	dst := &imsd.Image{

@@ -165,10 +165,16 @@ func (s *Service) checkTargetEnterpriseProject(ctx context.Context, q imsd.Queri
 	if ep == imsd.DefaultEnterpriseProject {
 		return nil
 	}
-	e, err := ownedBy(ctx, p, "enterprise project", ep, imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q does not exist.", ep),
-		q.EnterpriseProjectGet, func(e *imsd.EnterpriseProject) string { return e.DomainID })
+	missing := imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q does not exist.", ep)
+	if len(ep) > 64 || strings.ContainsAny(ep, "/?#% \t\r\n") {
+		return missing
+	}
+	e, err := q.EnterpriseProjectGet(ctx, ep)
+	if errors.Is(err, imsd.ErrNotFound) || errors.Is(err, imsd.ErrInvalidText) || (err == nil && e.DomainID != p.DomainID) {
+		return missing
+	}
 	if err != nil {
-		return err
+		return internal(err, "get enterprise project")
 	}
 	if e.Status != imsd.EnterpriseProjectEnabled {
 		return imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q is disabled and cannot receive new resources.", ep)

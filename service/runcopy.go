@@ -151,9 +151,6 @@ func (s *Service) setImageStatus(ctx context.Context, id string, st imsd.ImageSt
 // once; otherwise uploads idle for more than staleAfter are killed and
 // leases simply expire.
 func (s *Service) Recover(ctx context.Context, singleNode bool) error {
-	if err := s.ensureAdminGroups(ctx); err != nil {
-		return fmt.Errorf("recover: %w", err)
-	}
 	now := s.Now()
 	staleAfter := 4 * uploadHeartbeat
 	imgs, err := s.store.ImageList(ctx, imsd.ImageQuery{Statuses: []imsd.ImageStatus{imsd.ImageSaving}})

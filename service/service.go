@@ -1,16 +1,14 @@
-// Package service holds the use cases of imsd: the image catalogue,
-// upload and download, in-region copy, jobs and accounts. It is the one
-// place that validates input, authorizes callers, and moves images and jobs
-// through their states; the store and blob adapters beneath it hold no
-// policy, and the HTTP layer above it only translates the wire format.
+// Package service holds the image use cases of imsd: the catalogue, upload
+// and download, in-region copy and jobs (accounts, IAM, EPS and tokens are
+// package identity's). It is the one place that validates input, authorizes
+// callers, and moves images and jobs through their states; the store and
+// blob adapters beneath it hold no policy, and the HTTP layer above it only
+// translates the wire format.
 package service
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -57,7 +55,7 @@ func (c Config) WithDefaults() Config {
 type Service struct {
 	store  imsd.Store
 	blobs  imsd.BlobStore
-	authz  Authorizer
+	authz  imsd.Authorizer
 	now    func() time.Time
 	log    *slog.Logger
 	cfg    Config
@@ -70,7 +68,7 @@ type Options struct {
 	Store imsd.Store
 	Blobs imsd.BlobStore
 	// Authz decides every call; nil means RootOnly.
-	Authz Authorizer
+	Authz imsd.Authorizer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives operational messages; nil discards them.
@@ -113,16 +111,6 @@ func (s *Service) Now() time.Time { return s.now().UTC() }
 
 func newImageID() string { return uuid.NewString() }
 
-// NewHexID returns 32 random lower-case hex characters, the shape of
-// Huawei's project, user and job ids.
-func NewHexID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err))
-	}
-	return hex.EncodeToString(b[:])
-}
-
 // notFound maps a store ErrNotFound to the given IMS code and passes other
 // errors through.
 func notFound(err error, code imsd.Code) error {
@@ -133,19 +121,7 @@ func notFound(err error, code imsd.Code) error {
 }
 
 // internal wraps an unexpected error so it is logged but never shown.
-func internal(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	var e *imsd.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	if errors.Is(err, imsd.ErrInvalidText) {
-		return &imsd.Error{Code: imsd.ErrorCode(err), Message: imsd.ErrorMessage(err), Err: err}
-	}
-	return &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: fmt.Errorf("%s: %w", what, err)}
-}
+func internal(err error, what string) error { return imsd.Internal(err, what) }
 
 // background returns a context that is not cancelled with the request, for
 // clean-up work that must finish even when the client went away.

@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/api/httpkit"
 )
 
 // handleUpload streams the request body into the image (PUT
 // /v2/images/{id}/file, 204).
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.svc.ImageUpload(r.Context(), principal(r), pathParam(r, "image_id"), r.Body); err != nil {
+	if _, err := s.svc.ImageUpload(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id"), r.Body); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -60,7 +61,7 @@ func parseRange(h string, size int64) (offset, length int64, ok bool, err error)
 // handleDownload serves image data with single-range support (GET
 // /v2/images/{id}/file).
 func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
-	ctx, p, id := r.Context(), principal(r), pathParam(r, "image_id")
+	ctx, p, id := r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id")
 	// Open the whole image first: authorization and status checks decide
 	// before the range is interpreted against the real size.
 	d, err := s.svc.ImageDownload(ctx, p, id, 0, 0)

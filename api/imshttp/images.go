@@ -9,6 +9,7 @@ import (
 
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/api"
+	"github.com/imsd/imsd/api/httpkit"
 	"github.com/imsd/imsd/service"
 )
 
@@ -22,7 +23,7 @@ var glanceCreateFields = map[string]bool{
 
 func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 	var raw map[string]json.RawMessage
-	if err := decodeJSON(r, &raw); err != nil {
+	if err := httpkit.DecodeJSON(r, &raw); err != nil {
 		s.denyBadInput(w, r, "ims:images:create", err)
 		return
 	}
@@ -40,7 +41,7 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 		EnterpriseProjectID string   `json:"enterprise_project_id"`
 	}
 	body, _ := json.Marshal(raw)
-	if err := unmarshal(body, &in); err != nil {
+	if err := httpkit.Unmarshal(body, &in); err != nil {
 		s.denyBadInput(w, r, "ims:images:create", err)
 		return
 	}
@@ -56,7 +57,7 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		props[k] = str
 	}
-	img, err := s.svc.ImageCreate(r.Context(), principal(r), service.CreateImageInput{
+	img, err := s.svc.ImageCreate(r.Context(), httpkit.Principal(r), service.CreateImageInput{
 		Name: in.Name, Visibility: in.Visibility, Protected: in.Protected, ContainerFormat: in.ContainerFormat,
 		DiskFormat: in.DiskFormat, MinDisk: in.MinDisk, MinRAM: in.MinRAM, Tags: in.Tags, OSVersion: in.OSVersion,
 		Description: in.Description, EnterpriseProjectID: in.EnterpriseProjectID, Props: props,
@@ -66,20 +67,20 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/v2/images/"+img.ID)
-	writeJSON(w, http.StatusCreated, api.ImageJSON(img, api.ViewGlance))
+	httpkit.WriteJSON(w, http.StatusCreated, api.ImageJSON(img, api.ViewGlance))
 }
 
 func (s *Server) handleGlanceShow(w http.ResponseWriter, r *http.Request) {
-	img, err := s.svc.ImageGet(r.Context(), principal(r), pathParam(r, "image_id"))
+	img, err := s.svc.ImageGet(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.ImageJSON(img, api.ViewGlance))
+	httpkit.WriteJSON(w, http.StatusOK, api.ImageJSON(img, api.ViewGlance))
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.ImageDelete(r.Context(), principal(r), pathParam(r, "image_id")); err != nil {
+	if err := s.svc.ImageDelete(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -87,12 +88,12 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleQuota(w http.ResponseWriter, r *http.Request) {
-	q, err := s.svc.Quota(r.Context(), principal(r))
+	q, err := s.svc.Quota(r.Context(), httpkit.Principal(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"quotas": map[string]any{"resources": []map[string]any{
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"quotas": map[string]any{"resources": []map[string]any{
 		{"type": "image", "used": q.Used, "quota": q.Quota, "min": 1, "max": max(q.Quota, 1000)},
 	}}})
 }
@@ -107,7 +108,7 @@ type patchOp struct {
 
 func parsePatch(body []byte) ([]service.PatchOp, error) {
 	var ops []patchOp
-	if err := unmarshal(body, &ops); err != nil {
+	if err := httpkit.Unmarshal(body, &ops); err != nil {
 		return nil, err
 	}
 	out := make([]service.PatchOp, 0, len(ops))
@@ -148,8 +149,8 @@ func patchValue(raw json.RawMessage) (string, error) {
 }
 
 func (s *Server) update(w http.ResponseWriter, r *http.Request, mode service.UpdateMode, view api.View) {
-	ctx, p := r.Context(), principal(r)
-	body, empty, err := readBody(r)
+	ctx, p := r.Context(), httpkit.Principal(r)
+	body, empty, err := httpkit.ReadBody(r)
 	if err == nil && empty {
 		err = imsd.Errorf(imsd.CodeBodyEmpty, "")
 	}
@@ -161,12 +162,12 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, mode service.Upd
 		s.denyBadInput(w, r, "ims:images:update", err)
 		return
 	}
-	img, err := s.svc.ImageUpdate(ctx, p, pathParam(r, "image_id"), ops, mode)
+	img, err := s.svc.ImageUpdate(ctx, p, httpkit.PathParam(r, "image_id"), ops, mode)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.ImageJSON(img, view))
+	httpkit.WriteJSON(w, http.StatusOK, api.ImageJSON(img, view))
 }
 
 func (s *Server) handleUpdateImage(w http.ResponseWriter, r *http.Request) {
@@ -290,7 +291,7 @@ func (s *Server) handleListImages(w http.ResponseWriter, r *http.Request) {
 		s.denyBadInput(w, r, "ims:images:list", err)
 		return
 	}
-	imgs, err := s.svc.ImageList(r.Context(), principal(r), in)
+	imgs, err := s.svc.ImageList(r.Context(), httpkit.Principal(r), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -299,7 +300,7 @@ func (s *Server) handleListImages(w http.ResponseWriter, r *http.Request) {
 	for i, img := range imgs {
 		out[i] = api.ImageJSON(img, api.ViewIMS)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"images": out})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"images": out})
 }
 
 func (s *Server) handleGlanceList(w http.ResponseWriter, r *http.Request) {
@@ -312,7 +313,7 @@ func (s *Server) handleGlanceList(w http.ResponseWriter, r *http.Request) {
 	in.ProjectOnly = true
 	limit := in.Query.Limit
 	in.Query.Limit = limit + 1 // one more tells whether a next page exists
-	imgs, err := s.svc.ImageList(r.Context(), principal(r), in)
+	imgs, err := s.svc.ImageList(r.Context(), httpkit.Principal(r), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -331,7 +332,7 @@ func (s *Server) handleGlanceList(w http.ResponseWriter, r *http.Request) {
 		out[i] = api.ImageJSON(img, api.ViewGlance)
 	}
 	resp["images"] = out
-	writeJSON(w, http.StatusOK, resp)
+	httpkit.WriteJSON(w, http.StatusOK, resp)
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/imsd/imsd/api/iamhttp"
 )
 
 // TestObserverSeesRouteNamesNotPaths: requests are reported by route name,
@@ -12,6 +14,7 @@ import (
 // OTHER, so metric labels stay bounded whatever clients send.
 func TestObserverSeesRouteNamesNotPaths(t *testing.T) {
 	s := New(nil, nil, nil)
+	s.Mount(iamhttp.New(nil, nil).Handlers())
 	var mu sync.Mutex
 	var got []RequestStats
 	s.SetObserver(func(st RequestStats) { mu.Lock(); got = append(got, st); mu.Unlock() })

@@ -3,6 +3,7 @@ package imshttp
 import (
 	"net/http"
 
+	"github.com/imsd/imsd/api/httpkit"
 	"github.com/imsd/imsd/service"
 )
 
@@ -10,7 +11,7 @@ import (
 // (GET /v1/imsd/policy-check?user_id=&action=&image_id=&target_enterprise_project_id=).
 func (s *Server) handlePolicyCheck(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	ds, err := s.svc.PolicyCheck(r.Context(), principal(r), service.PolicyCheckInput{
+	ds, err := s.svc.PolicyCheck(r.Context(), httpkit.Principal(r), service.PolicyCheckInput{
 		UserID: q.Get("user_id"), Action: q.Get("action"), ImageID: q.Get("image_id"),
 		TargetEnterpriseProject: q.Get("target_enterprise_project_id"),
 	})
@@ -23,5 +24,5 @@ func (s *Server) handlePolicyCheck(w http.ResponseWriter, r *http.Request) {
 		out[i] = map[string]any{"action": d.Check.Action, "enterprise_project_id": d.Check.EnterpriseProject,
 			"allowed": d.Allowed, "reason": d.Reason}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"decisions": out})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"decisions": out})
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/api"
+	"github.com/imsd/imsd/api/httpkit"
 	"github.com/imsd/imsd/service"
 )
 
@@ -39,6 +40,8 @@ type Server struct {
 	OnAuthzSkipped func(route string)
 	ready          func() bool
 	observe        func(RequestStats)
+	// mounted are handlers of other packages (api/iamhttp) by route name.
+	mounted map[string]http.HandlerFunc
 }
 
 // RequestStats summarises one answered request for the hook set by
@@ -92,17 +95,21 @@ func New(svc *service.Service, authn Authenticator, log *slog.Logger) *Server {
 // SetReady sets the readiness probe behind GET /healthz.
 func (s *Server) SetReady(f func() bool) { s.ready = f }
 
-type principalKey struct{}
-
-func principal(r *http.Request) *imsd.Principal {
-	p, _ := r.Context().Value(principalKey{}).(*imsd.Principal)
-	return p
+// Mount adds the handlers of routes another package serves (the identity
+// routes of api/iamhttp), by route name. Call before Handler.
+func (s *Server) Mount(handlers map[string]http.HandlerFunc) {
+	if s.mounted == nil {
+		s.mounted = map[string]http.HandlerFunc{}
+	}
+	for name, h := range handlers {
+		s.mounted[name] = h
+	}
 }
 
-// handlers maps route names to handler methods.
+// handlers maps route names to handlers: this package's and the mounted.
 func (s *Server) handlers() map[string]http.HandlerFunc {
 	m := s.imsHandlers()
-	for name, h := range s.iamHandlers() {
+	for name, h := range s.mounted {
 		m[name] = h
 	}
 	return m
@@ -324,9 +331,9 @@ func (s *Server) authenticated(rt api.Route, next http.HandlerFunc) http.Handler
 			s.writeError(w, r, imsd.Errorf(imsd.CodeProjectMismatch, "This API needs a project: send X-Project-Id or use a project-scoped token."))
 			return
 		}
-		mark := &service.AuthzMark{}
-		ctx := context.WithValue(r.Context(), principalKey{}, p)
-		ctx = service.WithAuthzMark(ctx, mark)
+		mark := &imsd.AuthzMark{}
+		ctx := httpkit.WithPrincipal(r.Context(), p)
+		ctx = imsd.WithAuthzMark(ctx, mark)
 		sw := &statusWriter{ResponseWriter: w}
 		next(sw, r.WithContext(ctx))
 		if !mark.Checked {
@@ -340,8 +347,13 @@ func (s *Server) authenticated(rt api.Route, next http.HandlerFunc) http.Handler
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if !s.ready() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		httpkit.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// writeError answers err with the single error writer (httpkit.WriteError).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpkit.WriteError(s.log, w, r, err)
 }

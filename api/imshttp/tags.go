@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/api/httpkit"
 	"github.com/imsd/imsd/service"
 )
 
@@ -29,7 +30,7 @@ func (t tagKV) tag() (service.Tag, error) {
 // caller with no grant for the action at all gets 403, others the input
 // error.
 func (s *Server) denyBadInput(w http.ResponseWriter, r *http.Request, action string, err error) {
-	if perr := s.svc.Precheck(r.Context(), principal(r), action); perr != nil {
+	if perr := s.svc.Precheck(r.Context(), httpkit.Principal(r), action); perr != nil {
 		err = perr
 	}
 	s.writeError(w, r, err)
@@ -47,7 +48,7 @@ func (s *Server) handleAddImageTag(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Tag *tagKV `json:"tag"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpkit.DecodeJSON(r, &in); err != nil {
 		s.denyBadInput(w, r, "ims:images:update", err)
 		return
 	}
@@ -60,7 +61,7 @@ func (s *Server) handleAddImageTag(w http.ResponseWriter, r *http.Request) {
 		s.denyBadInput(w, r, "ims:images:update", err)
 		return
 	}
-	s.noContent(w, r, s.svc.TagsAdd(r.Context(), principal(r), pathParam(r, "image_id"), []service.Tag{t}))
+	s.noContent(w, r, s.svc.TagsAdd(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id"), []service.Tag{t}))
 }
 
 func parseTagList(in []tagKV) ([]service.Tag, error) {
@@ -83,7 +84,7 @@ func (s *Server) handleBatchTags(w http.ResponseWriter, r *http.Request) {
 		Action string  `json:"action"`
 		Tags   []tagKV `json:"tags"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpkit.DecodeJSON(r, &in); err != nil {
 		s.denyBadInput(w, r, "ims:images:update", err)
 		return
 	}
@@ -92,27 +93,27 @@ func (s *Server) handleBatchTags(w http.ResponseWriter, r *http.Request) {
 		s.denyBadInput(w, r, "ims:images:update", err)
 		return
 	}
-	id := pathParam(r, "image_id")
+	id := httpkit.PathParam(r, "image_id")
 	switch in.Action {
 	case "create":
-		s.noContent(w, r, s.svc.TagsAdd(r.Context(), principal(r), id, tags))
+		s.noContent(w, r, s.svc.TagsAdd(r.Context(), httpkit.Principal(r), id, tags))
 	case "delete":
-		s.noContent(w, r, s.svc.TagsDelete(r.Context(), principal(r), id, tags, false))
+		s.noContent(w, r, s.svc.TagsDelete(r.Context(), httpkit.Principal(r), id, tags, false))
 	default:
 		s.denyBadInput(w, r, "ims:images:update", imsd.Errorf(imsd.CodeBadRequest, "action must be \"create\" or \"delete\"."))
 	}
 }
 
 func (s *Server) handleDeleteImageTag(w http.ResponseWriter, r *http.Request) {
-	key := pathParam(r, "key")
-	s.noContent(w, r, s.svc.TagsDelete(r.Context(), principal(r), pathParam(r, "image_id"), []service.Tag{{Key: key}}, true))
+	key := httpkit.PathParam(r, "key")
+	s.noContent(w, r, s.svc.TagsDelete(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id"), []service.Tag{{Key: key}}, true))
 }
 
 func (s *Server) handleBatchDeleteTags(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Tags []tagKV `json:"tags"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpkit.DecodeJSON(r, &in); err != nil {
 		s.denyBadInput(w, r, "ims:images:update", err)
 		return
 	}
@@ -121,11 +122,11 @@ func (s *Server) handleBatchDeleteTags(w http.ResponseWriter, r *http.Request) {
 		s.denyBadInput(w, r, "ims:images:update", err)
 		return
 	}
-	s.noContent(w, r, s.svc.TagsDelete(r.Context(), principal(r), pathParam(r, "image_id"), tags, false))
+	s.noContent(w, r, s.svc.TagsDelete(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id"), tags, false))
 }
 
 func (s *Server) handleListImageTags(w http.ResponseWriter, r *http.Request) {
-	tags, err := s.svc.ImageTags(r.Context(), principal(r), pathParam(r, "image_id"))
+	tags, err := s.svc.ImageTags(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -134,11 +135,11 @@ func (s *Server) handleListImageTags(w http.ResponseWriter, r *http.Request) {
 	for i, t := range tags {
 		out[i] = map[string]string{"key": t.Key, "value": t.Value}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tags": out})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"tags": out})
 }
 
 func (s *Server) handleListProjectTags(w http.ResponseWriter, r *http.Request) {
-	tags, err := s.svc.ProjectTags(r.Context(), principal(r))
+	tags, err := s.svc.ProjectTags(r.Context(), httpkit.Principal(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -147,7 +148,7 @@ func (s *Server) handleListProjectTags(w http.ResponseWriter, r *http.Request) {
 	for i, t := range tags {
 		out[i] = map[string]any{"key": t.Key, "values": t.Values}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tags": out})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"tags": out})
 }
 
 func (s *Server) handleCreateOrUpdateTags(w http.ResponseWriter, r *http.Request) {
@@ -156,7 +157,7 @@ func (s *Server) handleCreateOrUpdateTags(w http.ResponseWriter, r *http.Request
 		Tag      string `json:"tag"`
 		ImageTag *tagKV `json:"image_tag"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpkit.DecodeJSON(r, &in); err != nil {
 		s.denyBadInput(w, r, "ims:images:update", err)
 		return
 	}
@@ -175,7 +176,7 @@ func (s *Server) handleCreateOrUpdateTags(w http.ResponseWriter, r *http.Request
 		s.denyBadInput(w, r, "ims:images:update", imsd.Errorf(imsd.CodeBadRequest, "The body needs \"tag\" (\"key=value\") or \"image_tag\"."))
 		return
 	}
-	s.noContent(w, r, s.svc.SetTag(r.Context(), principal(r), in.ImageID, t))
+	s.noContent(w, r, s.svc.SetTag(r.Context(), httpkit.Principal(r), in.ImageID, t))
 }
 
 func (s *Server) handleListTags(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +186,7 @@ func (s *Server) handleListTags(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.Query.Limit = 0
-	imgs, err := s.svc.ImageList(r.Context(), principal(r), in)
+	imgs, err := s.svc.ImageList(r.Context(), httpkit.Principal(r), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -201,7 +202,7 @@ func (s *Server) handleListTags(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tags": out})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"tags": out})
 }
 
 type tagFilter struct {
@@ -224,7 +225,7 @@ func (s *Server) handleListImageByTags(w http.ResponseWriter, r *http.Request) {
 			Value string `json:"value"`
 		} `json:"matches"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := httpkit.DecodeJSON(r, &in); err != nil {
 		s.denyBadInput(w, r, "ims:images:list", err)
 		return
 	}
@@ -248,7 +249,7 @@ func (s *Server) handleListImageByTags(w http.ResponseWriter, r *http.Request) {
 		}
 		*f.dest = n
 	}
-	imgs, err := s.svc.ImageList(r.Context(), principal(r), service.ListImagesInput{})
+	imgs, err := s.svc.ImageList(r.Context(), httpkit.Principal(r), service.ListImagesInput{})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -286,7 +287,7 @@ func (s *Server) handleListImageByTags(w http.ResponseWriter, r *http.Request) {
 		}
 		resp["resources"] = res
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpkit.WriteJSON(w, http.StatusOK, resp)
 }
 
 func matchOne(tags map[string]string, f tagFilter) bool {
@@ -324,9 +325,9 @@ func matchAny(tags map[string]string, fs []tagFilter) bool {
 }
 
 func (s *Server) handleGlanceTagAdd(w http.ResponseWriter, r *http.Request) {
-	s.noContent(w, r, s.svc.GlanceTagAdd(r.Context(), principal(r), pathParam(r, "image_id"), pathParam(r, "tag")))
+	s.noContent(w, r, s.svc.GlanceTagAdd(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id"), httpkit.PathParam(r, "tag")))
 }
 
 func (s *Server) handleGlanceTagDelete(w http.ResponseWriter, r *http.Request) {
-	s.noContent(w, r, s.svc.GlanceTagDelete(r.Context(), principal(r), pathParam(r, "image_id"), pathParam(r, "tag")))
+	s.noContent(w, r, s.svc.GlanceTagDelete(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "image_id"), httpkit.PathParam(r, "tag")))
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/api/httpkit"
 	"github.com/imsd/imsd/service"
 )
 
@@ -32,14 +33,14 @@ func (s *Server) handleListVersions(w http.ResponseWriter, r *http.Request) {
 	for i, v := range versions {
 		out[i] = versionJSON(r, v)
 	}
-	writeJSON(w, http.StatusMultipleChoices, map[string]any{"versions": out})
+	httpkit.WriteJSON(w, http.StatusMultipleChoices, map[string]any{"versions": out})
 }
 
 func (s *Server) handleShowVersion(w http.ResponseWriter, r *http.Request) {
 	want := chi.URLParam(r, "version")
 	for _, v := range versions {
 		if want == v.ID || want == v.ID[:2] {
-			writeJSON(w, http.StatusOK, map[string]any{"versions": []map[string]any{versionJSON(r, v)}})
+			httpkit.WriteJSON(w, http.StatusOK, map[string]any{"versions": []map[string]any{versionJSON(r, v)}})
 			return
 		}
 	}
@@ -57,12 +58,12 @@ var imageSchemaProps = map[string]any{
 }
 
 func (s *Server) handleImageSchema(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"name": "image", "properties": imageSchemaProps, "additionalProperties": map[string]string{"type": "string"},
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"name": "image", "properties": imageSchemaProps, "additionalProperties": map[string]string{"type": "string"},
 		"links": []map[string]string{{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"}, {"rel": "describedby", "href": "{schema}"}}})
 }
 
 func (s *Server) handleImagesSchema(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"name": "images",
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"name": "images",
 		"properties": map[string]any{"images": map[string]any{"type": "array", "items": map[string]any{"name": "image", "properties": imageSchemaProps}},
 			"schema": map[string]string{"type": "string"}, "first": map[string]string{"type": "string"}, "next": map[string]string{"type": "string"}},
 		"links": []map[string]string{{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"}, {"rel": "describedby", "href": "{schema}"}}})
@@ -83,7 +84,7 @@ var osVersions = []struct {
 }
 
 func (s *Server) handleOSVersions(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.Authorize(r.Context(), principal(r), service.Check{Action: "ims:images:list"}); err != nil {
+	if err := s.svc.Authorize(r.Context(), httpkit.Principal(r), service.Check{Action: "ims:images:list"}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -102,5 +103,5 @@ func (s *Server) handleOSVersions(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, map[string]any{"platform": p.platform, "version_list": list})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpkit.WriteJSON(w, http.StatusOK, out)
 }

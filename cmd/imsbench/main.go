@@ -30,7 +30,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
 
 	"github.com/imsd/imsd/app"
-	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/identity"
 )
 
 func parseSize(s string) int64 {
@@ -49,7 +49,7 @@ func parseSize(s string) int64 {
 
 type client struct {
 	endpoint string
-	creds    service.AccountCredentials
+	creds    identity.AccountCredentials
 }
 
 func (c *client) do(method, path, ctype string, body io.Reader, size int64) (*http.Response, error) {

@@ -126,7 +126,7 @@ and prints JSON with the keys of bootstrap.json. Works while the server runs.`,
 				return err
 			}
 			defer a.Close()
-			creds, err := a.Service.CreateAccount(cmd.Context(), name, a.Sealer)
+			creds, err := a.Identity.CreateAccount(cmd.Context(), name, a.Sealer)
 			if err != nil {
 				return err
 			}

@@ -24,15 +24,15 @@ import (
 
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/app"
+	"github.com/imsd/imsd/identity"
 	"github.com/imsd/imsd/internal/imstest"
-	"github.com/imsd/imsd/service"
 )
 
 // Env is one running server and the bootstrap account's credentials.
 type Env struct {
 	App      *app.App
 	Endpoint string
-	Creds    service.AccountCredentials
+	Creds    identity.AccountCredentials
 	// IMS is the official SDK client for the bootstrap account.
 	IMS *ims.ImsClient
 	// SkippedAuthz collects routes that returned without authorization.
@@ -201,8 +201,8 @@ func (e *Env) NewUser(t testing.TB, name string) (ak, sk string) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
-	u := &imsd.User{ID: service.NewHexID(), DomainID: e.Creds.DomainID, Name: name, Enabled: true, CreatedAt: now, PasswordChangedAt: now}
-	ak, sk = service.NewAccessKeyPair()
+	u := &imsd.User{ID: imsd.NewHexID(), DomainID: e.Creds.DomainID, Name: name, Enabled: true, CreatedAt: now, PasswordChangedAt: now}
+	ak, sk = identity.NewAccessKeyPair()
 	k := &imsd.AccessKey{AccessKey: ak, UserID: u.ID, DomainID: u.DomainID, Status: "active", CreatedAt: now,
 		SecretSealed: e.App.Sealer.Seal([]byte(sk), []byte(ak))}
 	err := e.App.Store.InTx(ctx, func(q imsd.Queries) error {
@@ -218,9 +218,9 @@ func (e *Env) NewUser(t testing.TB, name string) (ak, sk string) {
 }
 
 // NewAccount creates another account and returns its credentials.
-func (e *Env) NewAccount(t testing.TB, name string) service.AccountCredentials {
+func (e *Env) NewAccount(t testing.TB, name string) identity.AccountCredentials {
 	t.Helper()
-	c, err := e.App.Service.CreateAccount(context.Background(), name, e.App.Sealer)
+	c, err := e.App.Identity.CreateAccount(context.Background(), name, e.App.Sealer)
 	if err != nil {
 		t.Fatalf("create account: %v", err)
 	}

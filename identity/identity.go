@@ -1,8 +1,5 @@
-package service
+package identity
 
-// The identity use cases (IAM users, groups, projects, access keys,
-// permissions and grants, tokens) and enterprise projects (EPS).
-//
 // Authorization. IAM and EPS are global services: their actions
 // (iam:users:createUser, eps:enterpriseProjects:create, ...) are decided at
 // domain scope, from grants on the domain and on all projects. The account
@@ -32,7 +29,7 @@ import (
 // authorizeIAM decides an IAM or EPS action at domain scope. A denial is
 // reported with the IAM (or EPS) forbidden code.
 func (s *Service) authorizeIAM(ctx context.Context, p *imsd.Principal, action string) error {
-	err := s.authorize(ctx, p, Check{Action: action})
+	err := s.authorize(ctx, p, imsd.Check{Action: action})
 	if imsd.ErrorCode(err) != imsd.CodeForbidden {
 		return err
 	}
@@ -47,19 +44,10 @@ func (s *Service) authorizeIAM(ctx context.Context, p *imsd.Principal, action st
 // otherwise decides action like authorizeIAM.
 func (s *Service) authorizeSelfOr(ctx context.Context, p *imsd.Principal, userID, action string) error {
 	if p != nil && userID != "" && userID == p.UserID {
-		markDecided(ctx)
+		imsd.MarkAuthorized(ctx)
 		return nil
 	}
 	return s.authorizeIAM(ctx, p, action)
-}
-
-// markDecided records an authorization decision made without the
-// Authorizer (a caller acting on their own identity), so the HTTP layer's
-// check that every route decides does not report it.
-func markDecided(ctx context.Context) {
-	if m, ok := ctx.Value(authzMarkKey{}).(*AuthzMark); ok {
-		m.Checked = true
-	}
 }
 
 // RejectIAM is what the HTTP layer answers when a request to an identity
@@ -80,7 +68,7 @@ func (s *Service) RejectIAM(ctx context.Context, p *imsd.Principal, action, self
 func (s *Service) identityTx(ctx context.Context, p *imsd.Principal, fn func(q imsd.Queries) error) error {
 	return s.store.InTx(ctx, func(q imsd.Queries) error {
 		if err := q.LockDomain(ctx, p.DomainID); err != nil {
-			return internal(err, "lock account")
+			return imsd.Internal(err, "lock account")
 		}
 		return fn(q)
 	})
@@ -126,7 +114,7 @@ func (s *Service) guardPrivileged(ctx context.Context, q imsd.Queries, p *imsd.P
 func isAdminMember(ctx context.Context, q imsd.Queries, userID string) (bool, error) {
 	groups, err := q.GroupListForUser(ctx, userID)
 	if err != nil {
-		return false, internal(err, "list groups of user")
+		return false, imsd.Internal(err, "list groups of user")
 	}
 	for _, g := range groups {
 		if g.Name == imsd.AdminGroupName {
@@ -175,7 +163,7 @@ func ownedBy[T any](ctx context.Context, p *imsd.Principal, what, id string, not
 		return zero, notFound
 	}
 	if err != nil {
-		return zero, internal(err, "get "+what)
+		return zero, imsd.Internal(err, "get "+what)
 	}
 	return v, nil
 }
@@ -233,5 +221,5 @@ func conflictOr(err error, what, msg string) error {
 	if errors.Is(err, imsd.ErrConflict) {
 		return imsd.Errorf(imsd.CodeIAMConflict, "%s", msg)
 	}
-	return internal(err, what)
+	return imsd.Internal(err, what)
 }

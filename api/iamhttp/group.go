@@ -1,10 +1,11 @@
-package imshttp
+package iamhttp
 
 import (
 	"net/http"
 
 	"github.com/imsd/imsd"
-	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/api/httpkit"
+	"github.com/imsd/imsd/identity"
 )
 
 // groupJSON is a Keystone user group (KeystoneGroupResult); create_time is
@@ -43,28 +44,28 @@ func (s *Server) handleGroupCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := body.Group
-	g, err := s.svc.GroupCreate(r.Context(), principal(r), service.GroupCreateInput{Name: in.Name, Description: in.Description, DomainID: in.DomainID})
+	g, err := s.svc.GroupCreate(r.Context(), httpkit.Principal(r), identity.GroupCreateInput{Name: in.Name, Description: in.Description, DomainID: in.DomainID})
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"group": groupView(r, g)})
+	httpkit.WriteJSON(w, http.StatusCreated, map[string]any{"group": groupView(r, g)})
 }
 
 func (s *Server) handleGroupList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	groups, err := s.svc.GroupList(r.Context(), principal(r), q.Get("domain_id"), q.Get("name"))
+	groups, err := s.svc.GroupList(r.Context(), httpkit.Principal(r), q.Get("domain_id"), q.Get("name"))
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": groupsView(r, groups), "links": links(r, "/v3/groups")})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"groups": groupsView(r, groups), "links": links(r, "/v3/groups")})
 }
 
 func (s *Server) handleGroupShow(w http.ResponseWriter, r *http.Request) {
-	g, err := s.svc.GroupGet(r.Context(), principal(r), pathParam(r, "group_id"))
+	g, err := s.svc.GroupGet(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "group_id"))
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"group": groupView(r, g)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"group": groupView(r, g)})
 }
 
 func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
@@ -79,35 +80,35 @@ func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := body.Group
-	g, err := s.svc.GroupUpdate(r.Context(), principal(r), pathParam(r, "group_id"),
-		service.GroupUpdateInput{Name: in.Name, Description: in.Description, DomainID: in.DomainID})
+	g, err := s.svc.GroupUpdate(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "group_id"),
+		identity.GroupUpdateInput{Name: in.Name, Description: in.Description, DomainID: in.DomainID})
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"group": groupView(r, g)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"group": groupView(r, g)})
 }
 
 func (s *Server) handleGroupDelete(w http.ResponseWriter, r *http.Request) {
-	s.noContent(w, r, s.svc.GroupDelete(r.Context(), principal(r), pathParam(r, "group_id")))
+	s.noContent(w, r, s.svc.GroupDelete(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "group_id")))
 }
 
 func (s *Server) handleGroupAddUser(w http.ResponseWriter, r *http.Request) {
-	s.noContent(w, r, s.svc.GroupAddUser(r.Context(), principal(r), pathParam(r, "group_id"), pathParam(r, "user_id")))
+	s.noContent(w, r, s.svc.GroupAddUser(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "group_id"), httpkit.PathParam(r, "user_id")))
 }
 
 func (s *Server) handleGroupRemoveUser(w http.ResponseWriter, r *http.Request) {
-	s.noContent(w, r, s.svc.GroupRemoveUser(r.Context(), principal(r), pathParam(r, "group_id"), pathParam(r, "user_id")))
+	s.noContent(w, r, s.svc.GroupRemoveUser(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "group_id"), httpkit.PathParam(r, "user_id")))
 }
 
 func (s *Server) handleGroupCheckUser(w http.ResponseWriter, r *http.Request) {
-	s.noContent(w, r, s.svc.GroupHasUser(r.Context(), principal(r), pathParam(r, "group_id"), pathParam(r, "user_id")))
+	s.noContent(w, r, s.svc.GroupHasUser(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "group_id"), httpkit.PathParam(r, "user_id")))
 }
 
 func (s *Server) handleGroupUsers(w http.ResponseWriter, r *http.Request) {
-	id := pathParam(r, "group_id")
-	users, err := s.svc.GroupUsers(r.Context(), principal(r), id)
+	id := httpkit.PathParam(r, "group_id")
+	users, err := s.svc.GroupUsers(r.Context(), httpkit.Principal(r), id)
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": usersView(r, users), "links": links(r, "/v3/groups/"+id+"/users")})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"users": usersView(r, users), "links": links(r, "/v3/groups/"+id+"/users")})
 }

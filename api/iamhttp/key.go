@@ -1,10 +1,11 @@
-package imshttp
+package iamhttp
 
 import (
 	"net/http"
 
 	"github.com/imsd/imsd"
-	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/api/httpkit"
+	"github.com/imsd/imsd/identity"
 )
 
 // credentialJSON is a permanent access key without its secret
@@ -46,16 +47,16 @@ func (s *Server) handleKeyCreate(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeIAM(w, r, &body, "iam:credentials:createCredential", "") {
 		return
 	}
-	k, err := s.svc.AccessKeyCreate(r.Context(), principal(r), body.Credential.UserID, body.Credential.Description)
+	k, err := s.svc.AccessKeyCreate(r.Context(), httpkit.Principal(r), body.Credential.UserID, body.Credential.Description)
 	if s.written(w, r, err) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, map[string]any{"credential": createdCredentialJSON{credentialJSON: credentialView(k.AccessKey), Secret: k.Secret}})
+	httpkit.WriteJSON(w, http.StatusCreated, map[string]any{"credential": createdCredentialJSON{credentialJSON: credentialView(k.AccessKey), Secret: k.Secret}})
 }
 
 func (s *Server) handleKeyList(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.svc.AccessKeyList(r.Context(), principal(r), r.URL.Query().Get("user_id"))
+	keys, err := s.svc.AccessKeyList(r.Context(), httpkit.Principal(r), r.URL.Query().Get("user_id"))
 	if s.written(w, r, err) {
 		return
 	}
@@ -63,15 +64,15 @@ func (s *Server) handleKeyList(w http.ResponseWriter, r *http.Request) {
 	for i, k := range keys {
 		out[i] = credentialView(k)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"credentials": out})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"credentials": out})
 }
 
 func (s *Server) handleKeyShow(w http.ResponseWriter, r *http.Request) {
-	k, err := s.svc.AccessKeyGet(r.Context(), principal(r), pathParam(r, "access_key"))
+	k, err := s.svc.AccessKeyGet(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "access_key"))
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"credential": shownCredentialJSON{credentialJSON: credentialView(k)}})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"credential": shownCredentialJSON{credentialJSON: credentialView(k)}})
 }
 
 func (s *Server) handleKeyUpdate(w http.ResponseWriter, r *http.Request) {
@@ -84,14 +85,14 @@ func (s *Server) handleKeyUpdate(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeIAM(w, r, &body, "iam:credentials:updateCredential", "") {
 		return
 	}
-	k, err := s.svc.AccessKeyUpdate(r.Context(), principal(r), pathParam(r, "access_key"),
-		service.AccessKeyUpdateInput{Status: body.Credential.Status, Description: body.Credential.Description})
+	k, err := s.svc.AccessKeyUpdate(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "access_key"),
+		identity.AccessKeyUpdateInput{Status: body.Credential.Status, Description: body.Credential.Description})
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"credential": credentialView(k)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"credential": credentialView(k)})
 }
 
 func (s *Server) handleKeyDelete(w http.ResponseWriter, r *http.Request) {
-	s.noContent(w, r, s.svc.AccessKeyDelete(r.Context(), principal(r), pathParam(r, "access_key")))
+	s.noContent(w, r, s.svc.AccessKeyDelete(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "access_key")))
 }

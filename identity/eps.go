@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/imsd/imsd"
 )
@@ -64,7 +66,7 @@ const (
 func (s *Service) defaultEnterpriseProject(ctx context.Context, p *imsd.Principal) (*imsd.EnterpriseProject, error) {
 	d, err := s.store.DomainGet(ctx, p.DomainID)
 	if err != nil {
-		return nil, internal(err, "get domain")
+		return nil, imsd.Internal(err, "get domain")
 	}
 	return &imsd.EnterpriseProject{ID: imsd.DefaultEnterpriseProject, DomainID: d.ID, Name: defaultEPName,
 		Description: "Default enterprise project", Status: imsd.EnterpriseProjectEnabled, Type: "prod",
@@ -129,7 +131,7 @@ func (s *Service) EnterpriseProjectCreate(ctx context.Context, p *imsd.Principal
 		return nil, err
 	}
 	now := s.Now()
-	ep := &imsd.EnterpriseProject{ID: newImageID(), DomainID: p.DomainID, Name: in.Name, Status: imsd.EnterpriseProjectEnabled,
+	ep := &imsd.EnterpriseProject{ID: uuid.NewString(), DomainID: p.DomainID, Name: in.Name, Status: imsd.EnterpriseProjectEnabled,
 		Type: in.Type, CreatedAt: now, UpdatedAt: now}
 	if ep.Type == "" {
 		ep.Type = "prod"
@@ -140,7 +142,7 @@ func (s *Service) EnterpriseProjectCreate(ctx context.Context, p *imsd.Principal
 	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
 		eps, err := q.EnterpriseProjectList(ctx, p.DomainID)
 		if err != nil {
-			return internal(err, "list enterprise projects")
+			return imsd.Internal(err, "list enterprise projects")
 		}
 		if len(eps) >= maxEnterpriseProjects {
 			return imsd.Errorf(imsd.CodeEPSBadRequest, "An account can have at most %d enterprise projects.", maxEnterpriseProjects)
@@ -148,7 +150,7 @@ func (s *Service) EnterpriseProjectCreate(ctx context.Context, p *imsd.Principal
 		if nameTaken(eps, in.Name, "") {
 			return imsd.Errorf(imsd.CodeEPSConflict, "An enterprise project named %s already exists.", in.Name)
 		}
-		return internal(q.EnterpriseProjectInsert(ctx, ep), "insert enterprise project")
+		return imsd.Internal(q.EnterpriseProjectInsert(ctx, ep), "insert enterprise project")
 	})
 	if err != nil {
 		return nil, err
@@ -178,7 +180,7 @@ func (s *Service) EnterpriseProjectList(ctx context.Context, p *imsd.Principal, 
 	}
 	stored, err := s.store.EnterpriseProjectList(ctx, p.DomainID)
 	if err != nil {
-		return nil, 0, internal(err, "list enterprise projects")
+		return nil, 0, imsd.Internal(err, "list enterprise projects")
 	}
 	all := append([]*imsd.EnterpriseProject{def}, stored...)
 	out := []*imsd.EnterpriseProject{}
@@ -247,7 +249,7 @@ func (s *Service) EnterpriseProjectUpdate(ctx context.Context, p *imsd.Principal
 		}
 		eps, err := q.EnterpriseProjectList(ctx, p.DomainID)
 		if err != nil {
-			return internal(err, "list enterprise projects")
+			return imsd.Internal(err, "list enterprise projects")
 		}
 		if nameTaken(eps, in.Name, id) {
 			return imsd.Errorf(imsd.CodeEPSConflict, "An enterprise project named %s already exists.", in.Name)
@@ -260,7 +262,7 @@ func (s *Service) EnterpriseProjectUpdate(ctx context.Context, p *imsd.Principal
 			ep.Type = in.Type
 		}
 		out = ep
-		return internal(q.EnterpriseProjectUpdate(ctx, ep), "update enterprise project")
+		return imsd.Internal(q.EnterpriseProjectUpdate(ctx, ep), "update enterprise project")
 	})
 	return out, err
 }
@@ -291,7 +293,7 @@ func (s *Service) EnterpriseProjectSetEnabled(ctx context.Context, p *imsd.Princ
 		}
 		ep.UpdatedAt = s.Now()
 		s.log.Info("enterprise project switched", "domain_id", p.DomainID, "enterprise_project_id", id, "enabled", enable, "by", p.UserID)
-		return internal(q.EnterpriseProjectUpdate(ctx, ep), "update enterprise project")
+		return imsd.Internal(q.EnterpriseProjectUpdate(ctx, ep), "update enterprise project")
 	})
 }
 
@@ -330,15 +332,15 @@ func (s *Service) EnterpriseProjectMigrate(ctx context.Context, p *imsd.Principa
 			return imsd.Errorf(imsd.CodeImageNotFound, "")
 		}
 		if err != nil {
-			return internal(err, "get image")
+			return imsd.Internal(err, "get image")
 		}
 		inProject := *p
 		inProject.ProjectID = img.Owner
 		if proj, err := q.ProjectGet(ctx, img.Owner); err == nil {
 			inProject.ProjectName = proj.Name
 		}
-		if err := s.authorize(ctx, &inProject, Check{Action: "ims:images:update", EnterpriseProject: img.EnterpriseProjectID},
-			Check{Action: "ims:serverImages:create", EnterpriseProject: epID}); err != nil {
+		if err := s.authorize(ctx, &inProject, imsd.Check{Action: "ims:images:update", EnterpriseProject: img.EnterpriseProjectID},
+			imsd.Check{Action: "ims:serverImages:create", EnterpriseProject: epID}); err != nil {
 			return err
 		}
 		if img.EnterpriseProjectID == epID {
@@ -347,7 +349,7 @@ func (s *Service) EnterpriseProjectMigrate(ctx context.Context, p *imsd.Principa
 		from := img.EnterpriseProjectID
 		img.EnterpriseProjectID, img.UpdatedAt = epID, s.Now()
 		if err := q.ImageUpdate(ctx, img); err != nil {
-			return internal(err, "update image")
+			return imsd.Internal(err, "update image")
 		}
 		s.log.Info("image moved", "domain_id", p.DomainID, "image_id", img.ID, "from_enterprise_project", from,
 			"to_enterprise_project", epID, "by", p.UserID)
@@ -413,7 +415,7 @@ func (s *Service) EnterpriseProjectResources(ctx context.Context, p *imsd.Princi
 		imgs, err := s.store.ImageList(ctx, imsd.ImageQuery{DomainID: p.DomainID, Owner: owner,
 			EnterpriseProjects: []string{epID}, SortKey: "created_at"})
 		if err != nil {
-			return nil, 0, internal(err, "list images")
+			return nil, 0, imsd.Internal(err, "list images")
 		}
 		for _, img := range imgs {
 			if in.NameContains != "" && !strings.Contains(img.Name, in.NameContains) {

@@ -1,10 +1,11 @@
-package imshttp
+package iamhttp
 
 import (
 	"net/http"
 
 	"github.com/imsd/imsd"
-	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/api/httpkit"
+	"github.com/imsd/imsd/identity"
 )
 
 // projectJSON is a Keystone project (AuthProjectResult, ProjectResult).
@@ -19,7 +20,7 @@ type projectJSON struct {
 	Links       *linksJSON `json:"links"`
 }
 
-func projectView(r *http.Request, p *service.ProjectInfo) projectJSON {
+func projectView(r *http.Request, p *identity.ProjectInfo) projectJSON {
 	return projectJSON{ID: p.ID, Name: p.Name, DomainID: p.DomainID, ParentID: p.ParentID, Description: p.Description,
 		Enabled: p.Enabled, Links: links(r, "/v3/projects/"+p.ID)}
 }
@@ -38,17 +39,17 @@ func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := body.Project
-	p, err := s.svc.ProjectCreate(r.Context(), principal(r), service.ProjectCreateInput{Name: in.Name, ParentID: in.ParentID,
+	p, err := s.svc.ProjectCreate(r.Context(), httpkit.Principal(r), identity.ProjectCreateInput{Name: in.Name, ParentID: in.ParentID,
 		DomainID: in.DomainID, Description: in.Description})
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"project": projectView(r, p)})
+	httpkit.WriteJSON(w, http.StatusCreated, map[string]any{"project": projectView(r, p)})
 }
 
 func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	in := service.ProjectQuery{DomainID: q.Get("domain_id"), Name: q.Get("name"), ParentID: q.Get("parent_id")}
+	in := identity.ProjectQuery{DomainID: q.Get("domain_id"), Name: q.Get("name"), ParentID: q.Get("parent_id")}
 	var err error
 	if in.Enabled, err = boolQuery(r, "enabled"); err == nil {
 		in.IsDomain, err = boolQuery(r, "is_domain")
@@ -57,7 +58,7 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request) {
 		s.rejectIAM(w, r, "iam:projects:list", "", err)
 		return
 	}
-	list, err := s.svc.ProjectList(r.Context(), principal(r), in)
+	list, err := s.svc.ProjectList(r.Context(), httpkit.Principal(r), in)
 	if s.written(w, r, err) {
 		return
 	}
@@ -65,15 +66,15 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request) {
 	for i := range list {
 		out[i] = projectView(r, &list[i])
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"projects": out, "links": links(r, "/v3/projects")})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"projects": out, "links": links(r, "/v3/projects")})
 }
 
 func (s *Server) handleProjectShow(w http.ResponseWriter, r *http.Request) {
-	p, err := s.svc.ProjectGet(r.Context(), principal(r), pathParam(r, "iam_project_id"))
+	p, err := s.svc.ProjectGet(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "iam_project_id"))
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"project": projectView(r, p)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"project": projectView(r, p)})
 }
 
 // userJSON is a Keystone user (KeystoneShowUserResult and its siblings).
@@ -134,39 +135,39 @@ func (s *Server) handleUserCreate(detail bool) http.HandlerFunc {
 			return
 		}
 		in := body.User
-		u, err := s.svc.UserCreate(r.Context(), principal(r), service.UserCreateInput{Name: in.Name, DomainID: in.DomainID,
+		u, err := s.svc.UserCreate(r.Context(), httpkit.Principal(r), identity.UserCreateInput{Name: in.Name, DomainID: in.DomainID,
 			Description: in.Description, Email: in.Email, Password: in.Password, Enabled: in.Enabled})
 		if s.written(w, r, err) {
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]any{"user": userBody(r, u, detail)})
+		httpkit.WriteJSON(w, http.StatusCreated, map[string]any{"user": userBody(r, u, detail)})
 	}
 }
 
 func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	in := service.UserQuery{DomainID: q.Get("domain_id"), Name: q.Get("name")}
+	in := identity.UserQuery{DomainID: q.Get("domain_id"), Name: q.Get("name")}
 	var err error
 	if in.Enabled, err = boolQuery(r, "enabled"); err != nil {
 		s.rejectIAM(w, r, "iam:users:listUsers", "", err)
 		return
 	}
-	users, err := s.svc.UserList(r.Context(), principal(r), in)
+	users, err := s.svc.UserList(r.Context(), httpkit.Principal(r), in)
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": usersView(r, users), "links": links(r, "/v3/users")})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"users": usersView(r, users), "links": links(r, "/v3/users")})
 }
 
 // handleUserShow serves KeystoneShowUser and, with detail, the OS-USER
 // ShowUser.
 func (s *Server) handleUserShow(detail bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		u, err := s.svc.UserGet(r.Context(), principal(r), pathParam(r, "user_id"))
+		u, err := s.svc.UserGet(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "user_id"))
 		if s.written(w, r, err) {
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"user": userBody(r, u, detail)})
+		httpkit.WriteJSON(w, http.StatusOK, map[string]any{"user": userBody(r, u, detail)})
 	}
 }
 
@@ -185,16 +186,16 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := body.User
-	u, err := s.svc.UserUpdate(r.Context(), principal(r), pathParam(r, "user_id"), service.UserUpdateInput{DomainID: in.DomainID,
+	u, err := s.svc.UserUpdate(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "user_id"), identity.UserUpdateInput{DomainID: in.DomainID,
 		Name: in.Name, Password: in.Password, Enabled: in.Enabled, Description: in.Description, Email: in.Email})
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": userView(r, u)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"user": userView(r, u)})
 }
 
 func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request) {
-	id := pathParam(r, "user_id")
+	id := httpkit.PathParam(r, "user_id")
 	var body struct {
 		User struct {
 			Password         string `json:"password"`
@@ -204,20 +205,20 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeIAM(w, r, &body, "iam:users:updateUser", id) {
 		return
 	}
-	s.noContent(w, r, s.svc.UserChangePassword(r.Context(), principal(r), id, body.User.OriginalPassword, body.User.Password))
+	s.noContent(w, r, s.svc.UserChangePassword(r.Context(), httpkit.Principal(r), id, body.User.OriginalPassword, body.User.Password))
 }
 
 func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) {
-	s.noContent(w, r, s.svc.UserDelete(r.Context(), principal(r), pathParam(r, "user_id")))
+	s.noContent(w, r, s.svc.UserDelete(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "user_id")))
 }
 
 func (s *Server) handleUserGroups(w http.ResponseWriter, r *http.Request) {
-	id := pathParam(r, "user_id")
-	groups, err := s.svc.GroupListForUser(r.Context(), principal(r), id)
+	id := httpkit.PathParam(r, "user_id")
+	groups, err := s.svc.GroupListForUser(r.Context(), httpkit.Principal(r), id)
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": groupsView(r, groups), "links": links(r, "/v3/users/"+id+"/groups")})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"groups": groupsView(r, groups), "links": links(r, "/v3/users/"+id+"/groups")})
 }
 
 // userBody renders a user as the Keystone APIs show it or, with detail, as

@@ -1,11 +1,12 @@
-package imshttp
+package iamhttp
 
 import (
 	"net/http"
 	"strconv"
 
 	"github.com/imsd/imsd"
-	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/api/httpkit"
+	"github.com/imsd/imsd/identity"
 )
 
 // epJSON is an enterprise project (EpDetail).
@@ -32,8 +33,8 @@ type epBody struct {
 	Type        string  `json:"type"`
 }
 
-func (b epBody) input() service.EnterpriseProjectInput {
-	return service.EnterpriseProjectInput{Name: b.Name, Description: b.Description, Type: b.Type}
+func (b epBody) input() identity.EnterpriseProjectInput {
+	return identity.EnterpriseProjectInput{Name: b.Name, Description: b.Description, Type: b.Type}
 }
 
 func (s *Server) handleEPCreate(w http.ResponseWriter, r *http.Request) {
@@ -41,16 +42,16 @@ func (s *Server) handleEPCreate(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeIAM(w, r, &body, "eps:enterpriseProjects:create", "") {
 		return
 	}
-	ep, err := s.svc.EnterpriseProjectCreate(r.Context(), principal(r), body.input())
+	ep, err := s.svc.EnterpriseProjectCreate(r.Context(), httpkit.Principal(r), body.input())
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"enterprise_project": epView(ep)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"enterprise_project": epView(ep)})
 }
 
 func (s *Server) handleEPList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	in := service.EnterpriseProjectQuery{ID: q.Get("id"), Name: q.Get("name"), Type: q.Get("type"),
+	in := identity.EnterpriseProjectQuery{ID: q.Get("id"), Name: q.Get("name"), Type: q.Get("type"),
 		SortKey: q.Get("sort_key"), SortDir: q.Get("sort_dir")}
 	var err error
 	if in.Limit, err = intQuery(r, "limit", imsd.CodeEPSBadRequest); err == nil {
@@ -62,7 +63,7 @@ func (s *Server) handleEPList(w http.ResponseWriter, r *http.Request) {
 		s.rejectIAM(w, r, "eps:enterpriseProjects:list", "", err)
 		return
 	}
-	eps, total, err := s.svc.EnterpriseProjectList(r.Context(), principal(r), in)
+	eps, total, err := s.svc.EnterpriseProjectList(r.Context(), httpkit.Principal(r), in)
 	if s.written(w, r, err) {
 		return
 	}
@@ -70,15 +71,15 @@ func (s *Server) handleEPList(w http.ResponseWriter, r *http.Request) {
 	for i, ep := range eps {
 		out[i] = epView(ep)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"enterprise_projects": out, "total_count": total})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"enterprise_projects": out, "total_count": total})
 }
 
 func (s *Server) handleEPShow(w http.ResponseWriter, r *http.Request) {
-	ep, err := s.svc.EnterpriseProjectGet(r.Context(), principal(r), pathParam(r, "enterprise_project_id"))
+	ep, err := s.svc.EnterpriseProjectGet(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "enterprise_project_id"))
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"enterprise_project": epView(ep)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"enterprise_project": epView(ep)})
 }
 
 func (s *Server) handleEPUpdate(w http.ResponseWriter, r *http.Request) {
@@ -86,11 +87,11 @@ func (s *Server) handleEPUpdate(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeIAM(w, r, &body, "eps:enterpriseProjects:update", "") {
 		return
 	}
-	ep, err := s.svc.EnterpriseProjectUpdate(r.Context(), principal(r), pathParam(r, "enterprise_project_id"), body.input())
+	ep, err := s.svc.EnterpriseProjectUpdate(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "enterprise_project_id"), body.input())
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"enterprise_project": epView(ep)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"enterprise_project": epView(ep)})
 }
 
 // handleEPAction serves EnableEnterpriseProject and
@@ -103,10 +104,10 @@ func (s *Server) handleEPAction(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeIAM(w, r, &body, enableAction, "") {
 		return
 	}
-	id := pathParam(r, "enterprise_project_id")
+	id := httpkit.PathParam(r, "enterprise_project_id")
 	switch body.Action {
 	case "enable", "disable":
-		s.noContent(w, r, s.svc.EnterpriseProjectSetEnabled(r.Context(), principal(r), id, body.Action == "enable"))
+		s.noContent(w, r, s.svc.EnterpriseProjectSetEnabled(r.Context(), httpkit.Principal(r), id, body.Action == "enable"))
 	default:
 		s.rejectIAM(w, r, enableAction, "", imsd.Errorf(imsd.CodeEPSBadRequest, "action must be enable or disable, not %s.", strconv.Quote(body.Action)))
 	}
@@ -123,8 +124,8 @@ func (s *Server) handleEPMigrate(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeIAM(w, r, &body, "eps:resources:add", "") {
 		return
 	}
-	s.noContent(w, r, s.svc.EnterpriseProjectMigrate(r.Context(), principal(r), pathParam(r, "enterprise_project_id"),
-		service.MigrateInput{ResourceID: body.ResourceID, ResourceType: body.ResourceType, RegionID: body.RegionID, ProjectID: body.ProjectID}))
+	s.noContent(w, r, s.svc.EnterpriseProjectMigrate(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "enterprise_project_id"),
+		identity.MigrateInput{ResourceID: body.ResourceID, ResourceType: body.ResourceType, RegionID: body.RegionID, ProjectID: body.ProjectID}))
 }
 
 // handleEPResources serves ShowResourceBindEnterpriseProject
@@ -144,7 +145,7 @@ func (s *Server) handleEPResources(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeIAM(w, r, &body, action, "") {
 		return
 	}
-	in := service.ResourceFilterInput{Projects: body.Projects, ResourceTypes: body.ResourceTypes, Offset: body.Offset, Limit: body.Limit}
+	in := identity.ResourceFilterInput{Projects: body.Projects, ResourceTypes: body.ResourceTypes, Offset: body.Offset, Limit: body.Limit}
 	for _, m := range body.Matches {
 		if m.Key != "resource_name" {
 			s.rejectIAM(w, r, action, "", imsd.Errorf(imsd.CodeEPSBadRequest, "matches key must be resource_name, not %s.", strconv.Quote(m.Key)))
@@ -152,7 +153,7 @@ func (s *Server) handleEPResources(w http.ResponseWriter, r *http.Request) {
 		}
 		in.NameContains = m.Value
 	}
-	res, total, err := s.svc.EnterpriseProjectResources(r.Context(), principal(r), pathParam(r, "enterprise_project_id"), in)
+	res, total, err := s.svc.EnterpriseProjectResources(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "enterprise_project_id"), in)
 	if s.written(w, r, err) {
 		return
 	}
@@ -164,5 +165,5 @@ func (s *Server) handleEPResources(w http.ResponseWriter, r *http.Request) {
 			"resource_detail": map[string]any{"status": string(x.Image.Status), "size": x.Image.Size},
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"resources": out, "errors": []any{}, "total_count": total})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"resources": out, "errors": []any{}, "total_count": total})
 }

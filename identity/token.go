@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -45,7 +45,7 @@ type IssuedToken struct {
 // dummyHash is checked against when the user does not exist, so a wrong
 // user name costs as much time as a wrong password.
 var dummyHash = sync.OnceValue(func() string {
-	h, err := auth.HashPassword(NewHexID())
+	h, err := auth.HashPassword(imsd.NewHexID())
 	if err != nil {
 		panic("argon2: " + err.Error())
 	}
@@ -65,7 +65,7 @@ func (s *Service) TokenCreate(ctx context.Context, in TokenRequest) (*IssuedToke
 		return nil, iamInvalid("auth.identity.methods must contain \"password\".")
 	}
 	if s.sealer == nil {
-		return nil, internal(errors.New("service has no sealer"), "create token")
+		return nil, imsd.Internal(errors.New("service has no sealer"), "create token")
 	}
 	u, d, err := s.tokenUser(ctx, in)
 	if err != nil {
@@ -77,7 +77,7 @@ func (s *Service) TokenCreate(ctx context.Context, in TokenRequest) (*IssuedToke
 	}
 	ok, err := auth.CheckPassword(hash, in.Password)
 	if err != nil {
-		return nil, internal(err, "check password")
+		return nil, imsd.Internal(err, "check password")
 	}
 	if u == nil || u.PasswordHash == "" || !ok || !u.Enabled {
 		s.log.Info("token refused", "reason", "bad credentials or disabled user", "domain_id", d.ID)
@@ -88,14 +88,14 @@ func (s *Service) TokenCreate(ctx context.Context, in TokenRequest) (*IssuedToke
 		return nil, err
 	}
 	now := s.Now()
-	c := &auth.TokenClaims{ID: NewHexID(), UserID: u.ID, DomainID: d.ID, Methods: []string{"password"},
+	c := &auth.TokenClaims{ID: imsd.NewHexID(), UserID: u.ID, DomainID: d.ID, Methods: []string{"password"},
 		IssuedAt: now, ExpiresAt: now.Add(auth.TokenTTL), Stamp: auth.PasswordStamp(u.PasswordHash)}
 	if proj != nil {
 		c.ProjectID = proj.ID
 	}
 	token, err := auth.SealToken(s.sealer, c)
 	if err != nil {
-		return nil, internal(err, "seal token")
+		return nil, imsd.Internal(err, "seal token")
 	}
 	roles, err := s.tokenRoles(ctx, u, c.ProjectID)
 	if err != nil {
@@ -129,7 +129,7 @@ func (s *Service) tokenUser(ctx context.Context, in TokenRequest) (*imsd.User, *
 		return nil, nil, badCredentials()
 	}
 	if err != nil {
-		return nil, nil, internal(err, "find token user")
+		return nil, nil, imsd.Internal(err, "find token user")
 	}
 	if u == nil {
 		u, err = s.store.UserGetByName(ctx, d.ID, in.UserName)
@@ -137,7 +137,7 @@ func (s *Service) tokenUser(ctx context.Context, in TokenRequest) (*imsd.User, *
 			return nil, d, nil
 		}
 		if err != nil {
-			return nil, nil, internal(err, "find token user")
+			return nil, nil, imsd.Internal(err, "find token user")
 		}
 	}
 	if (in.UserName != "" && u.Name != in.UserName) || (in.DomainID != "" && in.DomainID != d.ID) ||
@@ -171,7 +171,7 @@ func (s *Service) tokenScope(ctx context.Context, in TokenRequest, u *imsd.User,
 		return nil, badCredentials()
 	}
 	if err != nil {
-		return nil, internal(err, "get project")
+		return nil, imsd.Internal(err, "get project")
 	}
 	return proj, nil
 }
@@ -181,7 +181,7 @@ func (s *Service) tokenScope(ctx context.Context, in TokenRequest, u *imsd.User,
 func (s *Service) tokenRoles(ctx context.Context, u *imsd.User, projectID string) ([]Permission, error) {
 	groups, err := s.store.GroupListForUser(ctx, u.ID)
 	if err != nil {
-		return nil, internal(err, "list groups of user")
+		return nil, imsd.Internal(err, "list groups of user")
 	}
 	ids := make([]string, 0, len(groups))
 	for _, g := range groups {
@@ -189,7 +189,7 @@ func (s *Service) tokenRoles(ctx context.Context, u *imsd.User, projectID string
 	}
 	grants, err := s.store.GrantList(ctx, imsd.GrantQuery{DomainID: u.DomainID, GroupIDs: ids})
 	if err != nil {
-		return nil, internal(err, "list grants")
+		return nil, imsd.Internal(err, "list grants")
 	}
 	p := &imsd.Principal{DomainID: u.DomainID, UserID: u.ID}
 	seen := map[string]bool{}
@@ -220,11 +220,11 @@ func (s *Service) tokenRoles(ctx context.Context, u *imsd.User, projectID string
 // another account is not found (404).
 func (s *Service) TokenValidate(ctx context.Context, p *imsd.Principal, subject string) (*IssuedToken, error) {
 	if s.sealer == nil {
-		return nil, internal(errors.New("service has no sealer"), "validate token")
+		return nil, imsd.Internal(errors.New("service has no sealer"), "validate token")
 	}
 	info, err := auth.ResolveToken(ctx, s.store, s.sealer, subject, s.Now())
 	if err != nil && !errors.Is(err, auth.ErrTokenInvalid) && !errors.Is(err, auth.ErrTokenExpired) {
-		return nil, internal(err, "resolve token")
+		return nil, imsd.Internal(err, "resolve token")
 	}
 	owner := ""
 	if err == nil && info.User.DomainID == p.DomainID {

@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -30,7 +30,7 @@ type GroupUpdateInput struct {
 // granted at domain scope (so every IAM and EPS action), the given users as
 // members.
 func createAdminGroup(ctx context.Context, q imsd.Queries, domainID string, members []string, now time.Time) (*imsd.Group, error) {
-	g := imsd.Group{ID: NewHexID(), DomainID: domainID, Name: imsd.AdminGroupName, CreatedAt: now,
+	g := imsd.Group{ID: imsd.NewHexID(), DomainID: domainID, Name: imsd.AdminGroupName, CreatedAt: now,
 		Description: "Administrators of the account: every IAM and EPS action."}
 	if err := q.GroupInsert(ctx, &g); err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (s *Service) GroupCreate(ctx context.Context, p *imsd.Principal, in GroupCr
 	if err := validateDescription("group", in.Description, 255); err != nil {
 		return nil, err
 	}
-	g := imsd.Group{ID: NewHexID(), DomainID: p.DomainID, Name: in.Name, Description: in.Description, CreatedAt: s.Now()}
+	g := imsd.Group{ID: imsd.NewHexID(), DomainID: p.DomainID, Name: in.Name, Description: in.Description, CreatedAt: s.Now()}
 	if err := s.store.GroupInsert(ctx, &g); err != nil {
 		return nil, conflictOr(err, "insert group", "A group named "+in.Name+" already exists.")
 	}
@@ -122,7 +122,7 @@ func (s *Service) GroupList(ctx context.Context, p *imsd.Principal, domainID, na
 	}
 	all, err := s.store.GroupList(ctx, p.DomainID)
 	if err != nil {
-		return nil, internal(err, "list groups")
+		return nil, imsd.Internal(err, "list groups")
 	}
 	out := []*imsd.Group{}
 	for _, g := range all {
@@ -195,7 +195,7 @@ func (s *Service) GroupDelete(ctx context.Context, p *imsd.Principal, id string)
 		if g.Name == imsd.AdminGroupName {
 			return iamInvalid("The admin group cannot be deleted.")
 		}
-		return internal(q.GroupDelete(ctx, id), "delete group")
+		return imsd.Internal(q.GroupDelete(ctx, id), "delete group")
 	})
 	if err == nil {
 		s.log.Info("group deleted", "domain_id", p.DomainID, "group_id", id, "by", p.UserID)
@@ -232,7 +232,7 @@ func (s *Service) GroupAddUser(ctx context.Context, p *imsd.Principal, groupID, 
 			return err
 		}
 		if err := q.GroupMemberAdd(ctx, groupID, userID); err != nil {
-			return internal(err, "add group member")
+			return imsd.Internal(err, "add group member")
 		}
 		s.log.Info("user added to group", "domain_id", p.DomainID, "group_id", groupID, "user_id", userID, "by", p.UserID)
 		return nil
@@ -261,7 +261,7 @@ func (s *Service) GroupRemoveUser(ctx context.Context, p *imsd.Principal, groupI
 		if errors.Is(err, imsd.ErrNotFound) {
 			return iamNotFound("user in group", userID)
 		}
-		return internal(err, "remove group member")
+		return imsd.Internal(err, "remove group member")
 	})
 }
 
@@ -276,7 +276,7 @@ func (s *Service) GroupHasUser(ctx context.Context, p *imsd.Principal, groupID, 
 	}
 	groups, err := s.store.GroupListForUser(ctx, userID)
 	if err != nil {
-		return internal(err, "list groups of user")
+		return imsd.Internal(err, "list groups of user")
 	}
 	for _, g := range groups {
 		if g.ID == groupID {
@@ -297,7 +297,7 @@ func (s *Service) GroupListForUser(ctx context.Context, p *imsd.Principal, userI
 	}
 	groups, err := s.store.GroupListForUser(ctx, userID)
 	if err != nil {
-		return nil, internal(err, "list groups of user")
+		return nil, imsd.Internal(err, "list groups of user")
 	}
 	return nonNil(groups), nil
 }
@@ -312,7 +312,7 @@ func (s *Service) GroupUsers(ctx context.Context, p *imsd.Principal, groupID str
 	}
 	users, err := s.store.UserListForGroup(ctx, groupID)
 	if err != nil {
-		return nil, internal(err, "list group members")
+		return nil, imsd.Internal(err, "list group members")
 	}
 	return nonNil(users), nil
 }

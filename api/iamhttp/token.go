@@ -1,17 +1,18 @@
-package imshttp
+package iamhttp
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 
-	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/api/httpkit"
+	"github.com/imsd/imsd/identity"
 )
 
 // handleKeystoneVersion answers Keystone version discovery at GET /v3, so
 // Keystone clients given an auth URL ending in /v3 find the identity API.
 func (s *Server) handleKeystoneVersion(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"version": map[string]any{
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"version": map[string]any{
 		"id": "v3.0", "status": "stable", "updated": "2013-03-06T00:00:00Z",
 		"links":       []map[string]string{{"rel": "self", "href": baseURL(r) + "/v3/"}},
 		"media-types": []map[string]string{{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}},
@@ -87,7 +88,7 @@ func catalog(r *http.Request, region string) []catalogJSON {
 }
 
 // tokenView renders a token's body; nocatalog leaves the catalog out.
-func (s *Server) tokenView(r *http.Request, t *service.IssuedToken) tokenJSON {
+func (s *Server) tokenView(r *http.Request, t *identity.IssuedToken) tokenJSON {
 	c := t.Claims
 	out := tokenJSON{Methods: c.Methods, ExpiresAt: fmtTime(c.ExpiresAt, keystoneTime), IssuedAt: fmtTime(c.IssuedAt, keystoneTime),
 		AuditIDs: []string{c.ID}, Roles: []idName{},
@@ -129,12 +130,12 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
 			} `json:"scope"`
 		} `json:"auth"`
 	}
-	if err := decodeJSON(r, &body); err != nil {
+	if err := httpkit.DecodeJSON(r, &body); err != nil {
 		s.writeError(w, r, iamBodyError(err, "iam:tokens:create"))
 		return
 	}
 	id, u := body.Auth.Identity, body.Auth.Identity.Password.User
-	in := service.TokenRequest{Methods: id.Methods, UserID: u.ID, UserName: u.Name, DomainID: u.Domain.ID,
+	in := identity.TokenRequest{Methods: id.Methods, UserID: u.ID, UserName: u.Name, DomainID: u.Domain.ID,
 		DomainName: u.Domain.Name, Password: u.Password}
 	if sc := body.Auth.Scope; sc.Project != nil {
 		in.ProjectID, in.ProjectName = sc.Project.ID, sc.Project.Name
@@ -147,16 +148,16 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Subject-Token", t.Token)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, map[string]any{"token": s.tokenView(r, t)})
+	httpkit.WriteJSON(w, http.StatusCreated, map[string]any{"token": s.tokenView(r, t)})
 }
 
 // handleTokenValidate serves GET /v3/auth/tokens (KeystoneValidateToken).
 // The validated token is not echoed back: a token appears in a response
 // only when it is created.
 func (s *Server) handleTokenValidate(w http.ResponseWriter, r *http.Request) {
-	t, err := s.svc.TokenValidate(r.Context(), principal(r), r.Header.Get("X-Subject-Token"))
+	t, err := s.svc.TokenValidate(r.Context(), httpkit.Principal(r), r.Header.Get("X-Subject-Token"))
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": s.tokenView(r, t)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"token": s.tokenView(r, t)})
 }

@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -123,7 +123,7 @@ func (s *Service) GrantAdd(ctx context.Context, p *imsd.Principal, groupID, role
 		err = q.GrantInsert(ctx, &imsd.Grant{DomainID: p.DomainID, GroupID: g.ID, PolicyID: perm.ID, Scope: t.Scope,
 			ScopeID: t.ScopeID, CreatedAt: s.Now()})
 		if err != nil {
-			return internal(err, "insert grant")
+			return imsd.Internal(err, "insert grant")
 		}
 		s.log.Info("permission granted", "domain_id", p.DomainID, "group_id", g.ID, "policy_id", perm.ID,
 			"scope", string(t.Scope), "scope_id", t.ScopeID, "by", p.UserID)
@@ -141,7 +141,7 @@ func (s *Service) GrantCheck(ctx context.Context, p *imsd.Principal, groupID, ro
 	grants, err := s.store.GrantList(ctx, imsd.GrantQuery{DomainID: p.DomainID, GroupIDs: []string{g.ID},
 		PolicyID: perm.ID, Scope: t.Scope, ScopeID: t.ScopeID})
 	if err != nil {
-		return internal(err, "list grants")
+		return imsd.Internal(err, "list grants")
 	}
 	if len(grants) == 0 {
 		return iamNotFound("role assignment", perm.ID)
@@ -162,7 +162,7 @@ func (s *Service) GrantRemove(ctx context.Context, p *imsd.Principal, groupID, r
 			return iamNotFound("role assignment", perm.ID)
 		}
 		if err != nil {
-			return internal(err, "delete grant")
+			return imsd.Internal(err, "delete grant")
 		}
 		s.log.Info("permission revoked", "domain_id", p.DomainID, "group_id", g.ID, "policy_id", perm.ID,
 			"scope", string(t.Scope), "scope_id", t.ScopeID, "by", p.UserID)
@@ -178,7 +178,7 @@ func (s *Service) GrantList(ctx context.Context, p *imsd.Principal, groupID stri
 	}
 	grants, err := s.store.GrantList(ctx, imsd.GrantQuery{DomainID: p.DomainID, GroupIDs: []string{g.ID}, Scope: t.Scope, ScopeID: t.ScopeID})
 	if err != nil {
-		return nil, internal(err, "list grants")
+		return nil, imsd.Internal(err, "list grants")
 	}
 	out := []Permission{}
 	for _, gr := range grants {
@@ -206,7 +206,7 @@ func (s *Service) GroupEnterpriseProjects(ctx context.Context, p *imsd.Principal
 	}
 	grants, err := s.store.GrantList(ctx, imsd.GrantQuery{DomainID: p.DomainID, GroupIDs: []string{g.ID}, Scope: imsd.ScopeEnterpriseProject})
 	if err != nil {
-		return nil, internal(err, "list grants")
+		return nil, imsd.Internal(err, "list grants")
 	}
 	seen := map[string]bool{}
 	out := []string{}
@@ -232,7 +232,7 @@ func (s *Service) EnterpriseProjectGroups(ctx context.Context, p *imsd.Principal
 	}
 	grants, err := s.store.GrantList(ctx, imsd.GrantQuery{DomainID: p.DomainID, Scope: t.Scope, ScopeID: epID})
 	if err != nil {
-		return nil, internal(err, "list grants")
+		return nil, imsd.Internal(err, "list grants")
 	}
 	seen := map[string]bool{}
 	out := []*imsd.Group{}

@@ -1,21 +1,22 @@
-package imshttp
+package iamhttp
 
 import (
 	"net/http"
 
 	"github.com/imsd/imsd"
-	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/api/httpkit"
+	"github.com/imsd/imsd/identity"
 )
 
 // grantTarget reads the scope of a grant route from its path.
-func grantTarget(r *http.Request, scope imsd.GrantScope) service.GrantTarget {
+func grantTarget(r *http.Request, scope imsd.GrantScope) identity.GrantTarget {
 	switch scope {
 	case imsd.ScopeProject:
-		return service.GrantTarget{Scope: scope, ScopeID: pathParam(r, "iam_project_id")}
+		return identity.GrantTarget{Scope: scope, ScopeID: httpkit.PathParam(r, "iam_project_id")}
 	case imsd.ScopeEnterpriseProject:
-		return service.GrantTarget{Scope: scope, ScopeID: pathParam(r, "enterprise_project_id")}
+		return identity.GrantTarget{Scope: scope, ScopeID: httpkit.PathParam(r, "enterprise_project_id")}
 	}
-	return service.GrantTarget{Scope: scope, ScopeID: pathParam(r, "domain_id")}
+	return identity.GrantTarget{Scope: scope, ScopeID: httpkit.PathParam(r, "domain_id")}
 }
 
 // grantHandlers serves the grant, check, revoke and list APIs of the four
@@ -45,8 +46,8 @@ func (s *Server) grantHandlers() map[string]http.HandlerFunc {
 	out := map[string]http.HandlerFunc{}
 	for name, rt := range routes {
 		out[name] = func(w http.ResponseWriter, r *http.Request) {
-			ctx, p, t := r.Context(), principal(r), grantTarget(r, rt.scope)
-			group, role := pathParam(r, "group_id"), pathParam(r, "role_id")
+			ctx, p, t := r.Context(), httpkit.Principal(r), grantTarget(r, rt.scope)
+			group, role := httpkit.PathParam(r, "group_id"), httpkit.PathParam(r, "role_id")
 			switch rt.op {
 			case "grant":
 				s.noContent(w, r, s.svc.GrantAdd(ctx, p, group, role, t))
@@ -63,7 +64,7 @@ func (s *Server) grantHandlers() map[string]http.HandlerFunc {
 				if rt.scope != imsd.ScopeEnterpriseProject {
 					body["links"] = links(r, r.URL.Path)
 				}
-				writeJSON(w, http.StatusOK, body)
+				httpkit.WriteJSON(w, http.StatusOK, body)
 			}
 		}
 	}
@@ -71,7 +72,7 @@ func (s *Server) grantHandlers() map[string]http.HandlerFunc {
 }
 
 func (s *Server) handleGroupEnterpriseProjects(w http.ResponseWriter, r *http.Request) {
-	eps, err := s.svc.GroupEnterpriseProjects(r.Context(), principal(r), pathParam(r, "group_id"))
+	eps, err := s.svc.GroupEnterpriseProjects(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "group_id"))
 	if s.written(w, r, err) {
 		return
 	}
@@ -82,11 +83,11 @@ func (s *Server) handleGroupEnterpriseProjects(w http.ResponseWriter, r *http.Re
 	for i, id := range eps {
 		out[i] = epRef{ProjectID: id}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"enterprise-projects": out})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"enterprise-projects": out})
 }
 
 func (s *Server) handleEnterpriseProjectGroups(w http.ResponseWriter, r *http.Request) {
-	groups, err := s.svc.EnterpriseProjectGroups(r.Context(), principal(r), pathParam(r, "enterprise_project_id"))
+	groups, err := s.svc.EnterpriseProjectGroups(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "enterprise_project_id"))
 	if s.written(w, r, err) {
 		return
 	}
@@ -101,5 +102,5 @@ func (s *Server) handleEnterpriseProjectGroups(w http.ResponseWriter, r *http.Re
 	for i, g := range groups {
 		out[i] = groupRef{CreateTime: g.CreatedAt.UnixMilli(), Description: g.Description, DomainID: g.DomainID, ID: g.ID, Name: g.Name}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"groups": out})
 }

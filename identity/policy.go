@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -119,7 +119,7 @@ func (s *Service) PermissionList(ctx context.Context, p *imsd.Principal, q Permi
 	}
 	custom, err := s.store.PolicyList(ctx, p.DomainID)
 	if err != nil {
-		return nil, 0, internal(err, "list policies")
+		return nil, 0, imsd.Internal(err, "list policies")
 	}
 	for _, c := range custom {
 		all = append(all, customPermission(c))
@@ -192,12 +192,12 @@ func (s *Service) CustomPolicyCreate(ctx context.Context, p *imsd.Principal, in 
 		return Permission{}, err
 	}
 	now := s.Now()
-	pol := &imsd.Policy{ID: NewHexID(), DomainID: p.DomainID, Name: in.DisplayName, Description: desc, Type: in.Type,
+	pol := &imsd.Policy{ID: imsd.NewHexID(), DomainID: p.DomainID, Name: in.DisplayName, Description: desc, Type: in.Type,
 		Document: doc, CreatedAt: now, UpdatedAt: now}
 	err = s.identityTx(ctx, p, func(q imsd.Queries) error {
 		existing, err := q.PolicyList(ctx, p.DomainID)
 		if err != nil {
-			return internal(err, "list policies")
+			return imsd.Internal(err, "list policies")
 		}
 		if len(existing) >= maxCustomPolicies {
 			return iamInvalid("An account can have at most %d custom policies.", maxCustomPolicies)
@@ -229,7 +229,7 @@ func (s *Service) CustomPolicyGet(ctx context.Context, p *imsd.Principal, id str
 	}
 	grants, err := s.store.GrantList(ctx, imsd.GrantQuery{DomainID: p.DomainID, PolicyID: id})
 	if err != nil {
-		return Permission{}, internal(err, "list grants")
+		return Permission{}, imsd.Internal(err, "list grants")
 	}
 	perm := customPermission(pol)
 	perm.References = len(grants)
@@ -264,7 +264,7 @@ func (s *Service) CustomPolicyUpdate(ctx context.Context, p *imsd.Principal, id 
 				// it under existing grants would slip past that check.
 				grants, err := q.GrantList(ctx, imsd.GrantQuery{DomainID: p.DomainID, PolicyID: pol.ID})
 				if err != nil {
-					return internal(err, "list grants of policy")
+					return imsd.Internal(err, "list grants of policy")
 				}
 				if len(grants) > 0 {
 					return iamInvalid("The type of a granted policy cannot change; revoke its %d grants first.", len(grants))
@@ -307,7 +307,7 @@ func (s *Service) CustomPolicyDelete(ctx context.Context, p *imsd.Principal, id 
 		if _, err := s.customPolicy(ctx, q, p, id); err != nil {
 			return err
 		}
-		return internal(q.PolicyDelete(ctx, id), "delete policy")
+		return imsd.Internal(q.PolicyDelete(ctx, id), "delete policy")
 	})
 	if err == nil {
 		s.log.Info("custom policy deleted", "domain_id", p.DomainID, "policy_id", id, "by", p.UserID)

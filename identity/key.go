@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func (s *Service) AccessKeyCreate(ctx context.Context, p *imsd.Principal, userID
 		return nil, err
 	}
 	if s.sealer == nil {
-		return nil, internal(errors.New("service has no sealer"), "create access key")
+		return nil, imsd.Internal(errors.New("service has no sealer"), "create access key")
 	}
 	var out *CreatedKey
 	err := s.identityTx(ctx, p, func(q imsd.Queries) error {
@@ -58,7 +58,7 @@ func (s *Service) AccessKeyCreate(ctx context.Context, p *imsd.Principal, userID
 		}
 		keys, err := q.AccessKeyList(ctx, u.ID)
 		if err != nil {
-			return internal(err, "list access keys")
+			return imsd.Internal(err, "list access keys")
 		}
 		if len(keys) >= maxKeysPerUser {
 			return iamInvalid("A user can have at most %d access keys; delete one first.", maxKeysPerUser)
@@ -67,7 +67,7 @@ func (s *Service) AccessKeyCreate(ctx context.Context, p *imsd.Principal, userID
 		k := &imsd.AccessKey{AccessKey: ak, UserID: u.ID, DomainID: u.DomainID, Status: keyActive,
 			Description: description, CreatedAt: s.Now(), SecretSealed: s.sealer.Seal([]byte(sk), []byte(ak))}
 		if err := q.AccessKeyInsert(ctx, k); err != nil {
-			return internal(err, "insert access key")
+			return imsd.Internal(err, "insert access key")
 		}
 		out = &CreatedKey{AccessKey: k, Secret: sk}
 		return nil
@@ -95,7 +95,7 @@ func (s *Service) AccessKeyList(ctx context.Context, p *imsd.Principal, userID s
 	}
 	keys, err := s.store.AccessKeyList(ctx, userID)
 	if err != nil {
-		return nil, internal(err, "list access keys")
+		return nil, imsd.Internal(err, "list access keys")
 	}
 	return nonNil(keys), nil
 }
@@ -132,7 +132,7 @@ func (s *Service) AccessKeyUpdate(ctx context.Context, p *imsd.Principal, ak str
 			k.Description = *in.Description
 		}
 		if err := q.AccessKeyUpdate(ctx, k); err != nil {
-			return internal(err, "update access key")
+			return imsd.Internal(err, "update access key")
 		}
 		out = k
 		return nil
@@ -155,7 +155,7 @@ func (s *Service) AccessKeyDelete(ctx context.Context, p *imsd.Principal, ak str
 		if err := s.guardKeyOwner(ctx, q, p, k); err != nil {
 			return err
 		}
-		return internal(q.AccessKeyDelete(ctx, ak), "delete access key")
+		return imsd.Internal(q.AccessKeyDelete(ctx, ak), "delete access key")
 	})
 	if err == nil {
 		s.log.Info("access key deleted", "domain_id", p.DomainID, "access_key", ak, "by", p.UserID)
@@ -172,7 +172,7 @@ func (s *Service) accessKey(ctx context.Context, q imsd.Queries, p *imsd.Princip
 	if plausibleID(ak) {
 		got, err := q.AccessKeyGet(ctx, ak)
 		if err != nil && !errors.Is(err, imsd.ErrNotFound) {
-			return nil, internal(err, "get access key")
+			return nil, imsd.Internal(err, "get access key")
 		}
 		if err == nil && got.DomainID == p.DomainID {
 			k = got
@@ -195,7 +195,7 @@ func (s *Service) accessKey(ctx context.Context, q imsd.Queries, p *imsd.Princip
 func (s *Service) guardKeyOwner(ctx context.Context, q imsd.Queries, p *imsd.Principal, k *imsd.AccessKey) error {
 	owner, err := q.UserGet(ctx, k.UserID)
 	if err != nil {
-		return internal(err, "get access key owner")
+		return imsd.Internal(err, "get access key owner")
 	}
 	return s.guardPrivileged(ctx, q, p, owner, false)
 }

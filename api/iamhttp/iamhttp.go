@@ -1,18 +1,41 @@
-package imshttp
+// Package iamhttp serves the identity (IAM v3) and enterprise-project (EPS
+// v1) APIs over HTTP for package identity; api/imshttp routes and
+// authenticates the requests and mounts these handlers.
+package iamhttp
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/api/httpkit"
+	"github.com/imsd/imsd/identity"
 )
 
-// iamHandlers maps the identity and enterprise-project route names to
-// handlers. The handlers speak the JSON of Huawei's IAM (Keystone-style)
-// and EPS APIs exactly as the Go SDK's iam/v3 and eps/v1 models decode it.
-func (s *Server) iamHandlers() map[string]http.HandlerFunc {
+// Server serves the identity (IAM v3) and enterprise-project (EPS v1)
+// routes of api.Routes for an identity.Service. The handlers speak the JSON
+// of Huawei's IAM (Keystone-style) and EPS APIs exactly as the Go SDK's
+// iam/v3 and eps/v1 models decode it; authentication, routing and request
+// ids are api/imshttp's, which mounts Handlers.
+type Server struct {
+	svc *identity.Service
+	log *slog.Logger
+}
+
+// New returns a Server. log may be nil.
+func New(svc *identity.Service, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{svc: svc, log: log}
+}
+
+// Handlers maps the identity and enterprise-project route names to
+// handlers.
+func (s *Server) Handlers() map[string]http.HandlerFunc {
 	m := map[string]http.HandlerFunc{
 		"KeystoneShowVersion":               s.handleKeystoneVersion,
 		"KeystoneCreateUserTokenByPassword": s.handleTokenCreate,
@@ -78,7 +101,7 @@ func (s *Server) iamHandlers() map[string]http.HandlerFunc {
 // perform action at all (self names the user the caller may act on as
 // themselves), else with the decoding problem as a 400 of the IAM API.
 func (s *Server) decodeIAM(w http.ResponseWriter, r *http.Request, v any, action, self string) bool {
-	err := decodeJSON(r, v)
+	err := httpkit.DecodeJSON(r, v)
 	if err == nil {
 		return true
 	}
@@ -175,5 +198,18 @@ func (s *Server) written(w http.ResponseWriter, r *http.Request, err error) bool
 // authorization error when the caller may not perform action at all, else
 // with err.
 func (s *Server) rejectIAM(w http.ResponseWriter, r *http.Request, action, self string, err error) {
-	s.writeError(w, r, s.svc.RejectIAM(r.Context(), principal(r), action, self, err))
+	s.writeError(w, r, s.svc.RejectIAM(r.Context(), httpkit.Principal(r), action, self, err))
+}
+
+// writeError answers err with the single error writer (httpkit.WriteError).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpkit.WriteError(s.log, w, r, err)
+}
+
+// noContent answers 204, or err.
+func (s *Server) noContent(w http.ResponseWriter, r *http.Request, err error) {
+	if s.written(w, r, err) {
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -84,9 +84,9 @@ func (s *Service) CreateAccount(ctx context.Context, name string, sealer *auth.S
 		return nil, err
 	}
 	ak, sk := NewAccessKeyPair()
-	d := &imsd.Domain{ID: NewHexID(), Name: name, CreatedAt: now}
-	p := &imsd.Project{ID: NewHexID(), DomainID: d.ID, Name: s.cfg.Region, Enabled: true, CreatedAt: now}
-	u := &imsd.User{ID: NewHexID(), DomainID: d.ID, Name: name, PasswordHash: hash, Enabled: true, IsRoot: true,
+	d := &imsd.Domain{ID: imsd.NewHexID(), Name: name, CreatedAt: now}
+	p := &imsd.Project{ID: imsd.NewHexID(), DomainID: d.ID, Name: s.cfg.Region, Enabled: true, CreatedAt: now}
+	u := &imsd.User{ID: imsd.NewHexID(), DomainID: d.ID, Name: name, PasswordHash: hash, Enabled: true, IsRoot: true,
 		PasswordChangedAt: now, CreatedAt: now}
 	k := &imsd.AccessKey{AccessKey: ak, UserID: u.ID, DomainID: d.ID, SecretSealed: sealer.Seal([]byte(sk), []byte(ak)),
 		Status: "active", Description: "created with the account", CreatedAt: now}

@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -72,7 +72,7 @@ func (s *Service) ProjectCreate(ctx context.Context, p *imsd.Principal, in Proje
 	if err := validateDescription("project", in.Description, 255); err != nil {
 		return nil, err
 	}
-	pr := &imsd.Project{ID: NewHexID(), DomainID: p.DomainID, Name: in.Name, Description: in.Description,
+	pr := &imsd.Project{ID: imsd.NewHexID(), DomainID: p.DomainID, Name: in.Name, Description: in.Description,
 		Enabled: true, CreatedAt: s.Now()}
 	if err := s.store.ProjectInsert(ctx, pr); err != nil {
 		return nil, conflictOr(err, "insert project", "A project named "+in.Name+" already exists.")
@@ -91,7 +91,7 @@ func (s *Service) ProjectList(ctx context.Context, p *imsd.Principal, q ProjectQ
 	}
 	all, err := s.store.ProjectList(ctx, p.DomainID)
 	if err != nil {
-		return nil, internal(err, "list projects")
+		return nil, imsd.Internal(err, "list projects")
 	}
 	out := []ProjectInfo{}
 	if q.IsDomain != nil && *q.IsDomain {
@@ -121,7 +121,7 @@ func (s *Service) ProjectGet(ctx context.Context, p *imsd.Principal, id string) 
 	}
 	all, err := s.store.ProjectList(ctx, p.DomainID)
 	if err != nil {
-		return nil, internal(err, "list projects")
+		return nil, imsd.Internal(err, "list projects")
 	}
 	return &ProjectInfo{Project: pr, ParentID: projectParent(all, pr)}, nil
 }

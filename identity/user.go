@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -62,7 +62,7 @@ func (s *Service) UserCreate(ctx context.Context, p *imsd.Principal, in UserCrea
 		return nil, err
 	}
 	now := s.Now()
-	u := &imsd.User{ID: NewHexID(), DomainID: p.DomainID, Name: in.Name, Enabled: in.Enabled == nil || *in.Enabled,
+	u := &imsd.User{ID: imsd.NewHexID(), DomainID: p.DomainID, Name: in.Name, Enabled: in.Enabled == nil || *in.Enabled,
 		Description: in.Description, Email: in.Email, PasswordChangedAt: now, CreatedAt: now}
 	if in.Password != nil {
 		if err := s.setPassword(u, *in.Password); err != nil {
@@ -87,7 +87,7 @@ func (s *Service) UserList(ctx context.Context, p *imsd.Principal, q UserQuery) 
 	}
 	all, err := s.store.UserList(ctx, p.DomainID)
 	if err != nil {
-		return nil, internal(err, "list users")
+		return nil, imsd.Internal(err, "list users")
 	}
 	out := []*imsd.User{}
 	for _, u := range all {
@@ -180,7 +180,7 @@ func (s *Service) UserUpdate(ctx context.Context, p *imsd.Principal, id string, 
 // one (KeystoneUpdateUserPassword). Nobody may change another user's
 // password this way; administrators use UserUpdate.
 func (s *Service) UserChangePassword(ctx context.Context, p *imsd.Principal, id, original, password string) error {
-	markDecided(ctx)
+	imsd.MarkAuthorized(ctx)
 	if p == nil || id != p.UserID {
 		// Another account's user is not found, as everywhere; for a user of
 		// the caller's account the answer is always no.
@@ -202,7 +202,7 @@ func (s *Service) UserChangePassword(ctx context.Context, p *imsd.Principal, id,
 			return err
 		}
 		if err := q.UserUpdate(ctx, u); err != nil {
-			return internal(err, "update user")
+			return imsd.Internal(err, "update user")
 		}
 		s.log.Info("password changed", "domain_id", p.DomainID, "user_id", id)
 		return nil
@@ -226,7 +226,7 @@ func (s *Service) UserDelete(ctx context.Context, p *imsd.Principal, id string) 
 		if err := s.guardPrivileged(ctx, q, p, u, false); err != nil {
 			return err
 		}
-		return internal(q.UserDelete(ctx, id), "delete user")
+		return imsd.Internal(q.UserDelete(ctx, id), "delete user")
 	})
 	if err == nil {
 		s.log.Info("user deleted", "domain_id", p.DomainID, "user_id", id, "by", p.UserID)
@@ -242,7 +242,7 @@ func (s *Service) setPassword(u *imsd.User, password string) error {
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
-		return internal(err, "hash password")
+		return imsd.Internal(err, "hash password")
 	}
 	u.PasswordHash, u.PasswordChangedAt = hash, s.Now()
 	return nil

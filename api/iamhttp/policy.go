@@ -1,11 +1,12 @@
-package imshttp
+package iamhttp
 
 import (
 	"encoding/json"
 	"net/http"
 
 	"github.com/imsd/imsd"
-	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/api/httpkit"
+	"github.com/imsd/imsd/identity"
 )
 
 // roleJSON is a permission as the IAM APIs show it: RoleResult (system and
@@ -29,7 +30,7 @@ type roleJSON struct {
 	References    *int            `json:"references,omitempty"`
 }
 
-func roleView(r *http.Request, p service.Permission) roleJSON {
+func roleView(r *http.Request, p identity.Permission) roleJSON {
 	out := roleJSON{ID: p.ID, Name: p.Name, DisplayName: p.DisplayName, Description: p.Description,
 		DescriptionCN: p.DescriptionCN, Catalog: p.Catalog, Type: p.Type, Flag: p.Flag, Policy: json.RawMessage(p.Document),
 		Links: links(r, "/v3/roles/"+p.ID)}
@@ -41,7 +42,7 @@ func roleView(r *http.Request, p service.Permission) roleJSON {
 	return out
 }
 
-func rolesView(r *http.Request, perms []service.Permission) []roleJSON {
+func rolesView(r *http.Request, perms []identity.Permission) []roleJSON {
 	out := make([]roleJSON, len(perms))
 	for i, p := range perms {
 		out[i] = roleView(r, p)
@@ -51,7 +52,7 @@ func rolesView(r *http.Request, perms []service.Permission) []roleJSON {
 
 func (s *Server) handlePermissionList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	in := service.PermissionQuery{Name: q.Get("name"), DisplayName: q.Get("display_name"), Type: q.Get("type"),
+	in := identity.PermissionQuery{Name: q.Get("name"), DisplayName: q.Get("display_name"), Type: q.Get("type"),
 		Catalog: q.Get("catalog"), PermissionType: q.Get("permission_type"), DomainID: q.Get("domain_id")}
 	var err error
 	if in.Page, err = intQuery(r, "page", imsd.CodeIAMBadRequest); err == nil {
@@ -61,19 +62,19 @@ func (s *Server) handlePermissionList(w http.ResponseWriter, r *http.Request) {
 		s.rejectIAM(w, r, "iam:roles:listRoles", "", err)
 		return
 	}
-	perms, total, err := s.svc.PermissionList(r.Context(), principal(r), in)
+	perms, total, err := s.svc.PermissionList(r.Context(), httpkit.Principal(r), in)
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"roles": rolesView(r, perms), "links": links(r, "/v3/roles"), "total_number": total})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"roles": rolesView(r, perms), "links": links(r, "/v3/roles"), "total_number": total})
 }
 
 func (s *Server) handlePermissionShow(w http.ResponseWriter, r *http.Request) {
-	p, err := s.svc.PermissionGet(r.Context(), principal(r), pathParam(r, "role_id"))
+	p, err := s.svc.PermissionGet(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "role_id"))
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"role": roleView(r, p)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"role": roleView(r, p)})
 }
 
 // customPolicyBody is the request body of the custom-policy create and
@@ -87,8 +88,8 @@ type customPolicyBody struct {
 	} `json:"role"`
 }
 
-func (b customPolicyBody) input() service.CustomPolicyInput {
-	in := service.CustomPolicyInput{DisplayName: b.Role.DisplayName, Type: b.Role.Type, Description: b.Role.Description}
+func (b customPolicyBody) input() identity.CustomPolicyInput {
+	in := identity.CustomPolicyInput{DisplayName: b.Role.DisplayName, Type: b.Role.Type, Description: b.Role.Description}
 	if len(b.Role.Policy) > 0 && string(b.Role.Policy) != "null" {
 		in.Policy = b.Role.Policy
 	}
@@ -100,11 +101,11 @@ func (s *Server) handleCustomPolicyCreate(w http.ResponseWriter, r *http.Request
 	if !s.decodeIAM(w, r, &body, "iam:roles:createRole", "") {
 		return
 	}
-	p, err := s.svc.CustomPolicyCreate(r.Context(), principal(r), body.input())
+	p, err := s.svc.CustomPolicyCreate(r.Context(), httpkit.Principal(r), body.input())
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"role": roleView(r, p)})
+	httpkit.WriteJSON(w, http.StatusCreated, map[string]any{"role": roleView(r, p)})
 }
 
 func (s *Server) handleCustomPolicyList(w http.ResponseWriter, r *http.Request) {
@@ -117,21 +118,21 @@ func (s *Server) handleCustomPolicyList(w http.ResponseWriter, r *http.Request) 
 		s.rejectIAM(w, r, "iam:roles:listRoles", "", err)
 		return
 	}
-	perms, total, err := s.svc.CustomPolicyList(r.Context(), principal(r), page, perPage)
+	perms, total, err := s.svc.CustomPolicyList(r.Context(), httpkit.Principal(r), page, perPage)
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"roles": rolesView(r, perms), "links": links(r, "/v3.0/OS-ROLE/roles"), "total_number": total})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"roles": rolesView(r, perms), "links": links(r, "/v3.0/OS-ROLE/roles"), "total_number": total})
 }
 
 func (s *Server) handleCustomPolicyShow(w http.ResponseWriter, r *http.Request) {
-	p, err := s.svc.CustomPolicyGet(r.Context(), principal(r), pathParam(r, "role_id"))
+	p, err := s.svc.CustomPolicyGet(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "role_id"))
 	if s.written(w, r, err) {
 		return
 	}
 	v := roleView(r, p)
 	v.References = &p.References
-	writeJSON(w, http.StatusOK, map[string]any{"role": v})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"role": v})
 }
 
 func (s *Server) handleCustomPolicyUpdate(w http.ResponseWriter, r *http.Request) {
@@ -139,16 +140,16 @@ func (s *Server) handleCustomPolicyUpdate(w http.ResponseWriter, r *http.Request
 	if !s.decodeIAM(w, r, &body, "iam:roles:updateRole", "") {
 		return
 	}
-	p, err := s.svc.CustomPolicyUpdate(r.Context(), principal(r), pathParam(r, "role_id"), body.input())
+	p, err := s.svc.CustomPolicyUpdate(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "role_id"), body.input())
 	if s.written(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"role": roleView(r, p)})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"role": roleView(r, p)})
 }
 
 func (s *Server) handleCustomPolicyDelete(w http.ResponseWriter, r *http.Request) {
-	if s.written(w, r, s.svc.CustomPolicyDelete(r.Context(), principal(r), pathParam(r, "role_id"))) {
+	if s.written(w, r, s.svc.CustomPolicyDelete(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "role_id"))) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{})
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{})
 }
