@@ -23,6 +23,11 @@ type Route struct {
 	// Global routes belong to a global service (IAM, EPS): they need no
 	// project, and the SDK's global credentials send X-Domain-Id instead.
 	Global bool
+	// Self routes answer only about the caller (their own account): every
+	// authenticated caller may use them, whatever their grants. Their
+	// Actions name the closest IAM action for the record; no policy is
+	// consulted.
+	Self bool
 }
 
 const (

@@ -14,6 +14,12 @@ func iam(name, method, pattern string, actions ...string) Route {
 	return Route{Name: name, Method: method, Pattern: pattern, Actions: actions, Global: true}
 }
 
+// self marks a route that answers only about the caller (Route.Self).
+func self(r Route) Route {
+	r.Self = true
+	return r
+}
+
 const (
 	pathUsers     = "/v3/users"
 	pathUser      = "/v3/users/{user_id}"
@@ -38,6 +44,7 @@ var iamRoutes = []Route{
 	{Name: "KeystoneShowVersion", Method: http.MethodGet, Pattern: "/v3", Public: true},
 	{Name: "KeystoneCreateUserTokenByPassword", Method: http.MethodPost, Pattern: "/v3/auth/tokens", Public: true},
 	iam("KeystoneValidateToken", http.MethodGet, "/v3/auth/tokens", "iam:tokens:validate"),
+	self(iam("KeystoneListAuthDomains", http.MethodGet, "/v3/auth/domains", "iam:users:getUser")),
 
 	iam("KeystoneCreateProject", http.MethodPost, "/v3/projects", "iam:projects:create"),
 	iam("KeystoneListProjects", http.MethodGet, "/v3/projects", "iam:projects:list"),

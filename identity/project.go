@@ -126,6 +126,22 @@ func (s *Service) ProjectGet(ctx context.Context, p *imsd.Principal, id string) 
 	return &ProjectInfo{Project: pr, ParentID: projectParent(all, pr)}, nil
 }
 
+// AuthDomains answers KeystoneListAuthDomains (GET /v3/auth/domains): the
+// accounts the caller may use, which is their own. Every authenticated
+// caller may ask (the SDKs' global credentials resolve the domain id this
+// way, and the Terraform provider looks it up at start).
+func (s *Service) AuthDomains(ctx context.Context, p *imsd.Principal) ([]*imsd.Domain, error) {
+	imsd.MarkAuthorized(ctx)
+	if p == nil {
+		return nil, imsd.Errorf(imsd.CodeAuthFailed, "")
+	}
+	d, err := s.store.DomainGet(ctx, p.DomainID)
+	if err != nil {
+		return nil, imsd.Internal(err, "get account")
+	}
+	return []*imsd.Domain{d}, nil
+}
+
 // projectParent returns the parent id of pr: the region project a
 // sub-project's name starts with, or the domain for a region project.
 func projectParent(all []*imsd.Project, pr *imsd.Project) string {

@@ -40,6 +40,7 @@ func (s *Server) Handlers() map[string]http.HandlerFunc {
 		"KeystoneShowVersion":               s.handleKeystoneVersion,
 		"KeystoneCreateUserTokenByPassword": s.handleTokenCreate,
 		"KeystoneValidateToken":             s.handleTokenValidate,
+		"KeystoneListAuthDomains":           s.handleAuthDomains,
 
 		"KeystoneCreateProject": s.handleProjectCreate,
 		"KeystoneListProjects":  s.handleProjectList,

@@ -25,6 +25,19 @@ func projectView(r *http.Request, p *identity.ProjectInfo) projectJSON {
 		Enabled: p.Enabled, Links: links(r, "/v3/projects/"+p.ID)}
 }
 
+func (s *Server) handleAuthDomains(w http.ResponseWriter, r *http.Request) {
+	ds, err := s.svc.AuthDomains(r.Context(), httpkit.Principal(r))
+	if s.written(w, r, err) {
+		return
+	}
+	out := make([]map[string]any, len(ds))
+	for i, d := range ds {
+		out[i] = map[string]any{"id": d.ID, "name": d.Name, "enabled": true, "description": "",
+			"links": links(r, "/v3/domains/"+d.ID)}
+	}
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"domains": out, "links": links(r, "/v3/auth/domains")})
+}
+
 func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request) {
 	const action = "iam:projects:create"
 	var body struct {
