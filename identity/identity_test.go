@@ -75,18 +75,20 @@ func TestPageOf(t *testing.T) {
 }
 
 func TestCanonicalPolicy(t *testing.T) {
-	doc, err := canonicalPolicy([]byte(`{"Version":"1.1","Statement":[{"Action":"IMS:images:copy","Effect":"Allow"}]}`))
+	doc, err := canonicalPolicy([]byte(`{"Version":"1.1","Statement":[{"Action":["IMS:images:copy"],"Effect":"Allow"}]}`))
 	if err != nil || string(doc) != `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["ims:images:copy"]}]}` {
 		t.Fatalf("canonicalPolicy = %s, %v", doc, err)
 	}
 	for name, bad := range map[string]string{
-		"missing":       ``,
-		"null":          `null`,
-		"version 1.0":   `{"Version":"1.0","Statement":[{"Effect":"Allow","Action":["ims:*:*"]}]}`,
-		"IMS resource":  `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["ims:images:get"],"Resource":["ims:*:*:image:*"]}]}`,
-		"two segments":  `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["ims:images"]}]}`,
-		"mixed scopes":  `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["ims:images:get","iam:users:getUser"]}]}`,
-		"not an object": `[1]`,
+		"missing":        ``,
+		"null":           `null`,
+		"version 1.0":    `{"Version":"1.0","Statement":[{"Effect":"Allow","Action":["ims:*:*"]}]}`,
+		"IMS resource":   `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["ims:images:get"],"Resource":["ims:*:*:image:*"]}]}`,
+		"two segments":   `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["ims:images"]}]}`,
+		"mixed scopes":   `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["ims:images:get","iam:users:getUser"]}]}`,
+		"not an object":  `[1]`,
+		"string action":  `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":"ims:images:get"}]}`,
+		"number version": `{"Version":1.1,"Statement":[{"Effect":"Allow","Action":["ims:images:get"]}]}`,
 	} {
 		if _, err := canonicalPolicy([]byte(bad)); imsd.ErrorCode(err) != imsd.CodeIAMBadRequest {
 			t.Errorf("%s: %v", name, err)

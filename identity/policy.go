@@ -322,7 +322,7 @@ func canonicalPolicy(raw []byte) ([]byte, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, iamInvalid("policy is required.")
 	}
-	doc, err := policy.Parse(raw)
+	doc, err := policy.ParseStrict(raw)
 	if err == nil {
 		err = doc.Validate(policy.CustomPolicyOptions())
 	}
