@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/imsd/imsd"
@@ -19,20 +20,39 @@ type Tag struct {
 	Value string
 }
 
+// validateTagKV applies the IMS tag rules of Huawei's API reference (the
+// image Tag model): a key of 1 to 128 characters from A–Z, a–z, 0–9, '-',
+// '_' and Chinese characters; a value of 0 to 255 characters from the same
+// set plus '.'. Anything else — spaces, other punctuation, control and
+// bidi-override characters, text that was not valid UTF-8 — is refused, so
+// a tag imsd stores is one Huawei Cloud would store.
 func validateTagKV(t Tag) error {
 	switch {
 	case t.Key == "" || utf8.RuneCountInString(t.Key) > 128:
 		return imsd.Errorf(imsd.CodeBadRequest, "A tag key must be 1 to 128 characters.")
-	case strings.ContainsAny(t.Key, "=,*<>\\|/"):
-		return imsd.Errorf(imsd.CodeBadRequest, "Tag key %q contains an invalid character (= , * < > \\ | /).", t.Key)
-	case strings.TrimSpace(t.Key) != t.Key:
-		return imsd.Errorf(imsd.CodeBadRequest, "Tag key %q must not start or end with a space.", t.Key)
+	case !tagText(t.Key, false):
+		return imsd.Errorf(imsd.CodeBadRequest, "Tag key %q may only contain letters A-Z and a-z, digits, '-', '_' and Chinese characters.", t.Key)
 	case utf8.RuneCountInString(t.Value) > 255:
 		return imsd.Errorf(imsd.CodeBadRequest, "A tag value cannot exceed 255 characters.")
-	case strings.ContainsAny(t.Value, ",*<>\\|/"):
-		return imsd.Errorf(imsd.CodeBadRequest, "Tag value %q contains an invalid character (, * < > \\ | /).", t.Value)
+	case !tagText(t.Value, true):
+		return imsd.Errorf(imsd.CodeBadRequest, "Tag value %q may only contain letters A-Z and a-z, digits, '-', '_', '.' and Chinese characters.", t.Value)
 	}
 	return nil
+}
+
+// tagText reports whether s uses only the tag character set (with '.'
+// when dot is set).
+func tagText(s string, dot bool) bool {
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+		case r == '.' && dot:
+		case unicode.Is(unicode.Han, r):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // validateStoredTag validates a tag as given in POST /v2/images: either
@@ -44,6 +64,11 @@ func validateStoredTag(tag string) error {
 	return validateGlanceTag(tag)
 }
 
+// validateGlanceTag applies the rules of a plain (Glance) tag: 1 to 255
+// characters, no '=' or '/' (they would read as a key/value tag or a path),
+// and no control characters, bidi overrides or replacement characters
+// (what invalid UTF-8 and lone surrogates decode to): text that displays
+// as something other than it is.
 func validateGlanceTag(tag string) error {
 	if tag == "" || utf8.RuneCountInString(tag) > 255 {
 		return imsd.Errorf(imsd.CodeBadRequest, "A tag must be 1 to 255 characters.")
@@ -51,7 +76,18 @@ func validateGlanceTag(tag string) error {
 	if strings.ContainsAny(tag, "=/") {
 		return imsd.Errorf(imsd.CodeBadRequest, "A Glance tag must not contain '=' or '/'; use the key/value tag APIs for key=value tags.")
 	}
+	for _, r := range tag {
+		if unicode.IsControl(r) || bidiControl(r) || r == utf8.RuneError {
+			return imsd.Errorf(imsd.CodeBadRequest, "Tag %q contains a control, bidi-override or invalid character (U+%04X).", tag, r)
+		}
+	}
 	return nil
+}
+
+// bidiControl reports the Unicode bidirectional formatting characters,
+// which can make text display in another order than it is stored.
+func bidiControl(r rune) bool {
+	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // appendTag adds tag, replacing an existing tag with the same key.
