@@ -2,8 +2,10 @@ package imshttp
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -178,10 +180,71 @@ func (s *Server) handleGlanceUpdate(w http.ResponseWriter, r *http.Request) {
 	s.update(w, r, service.UpdateGlance, api.ViewGlance)
 }
 
+// listEnums are the enumerated list filters and the values each accepts:
+// the official SDK's ListImagesRequest enums, widened by what imsd stores
+// (its disk formats, IsoImage) and, for the Glance list, by Glance's own
+// values. A value outside them is a 400 naming the parameter, not an empty
+// list that looks like "no such images".
+var listEnums = []struct {
+	name        string
+	values      []string
+	glanceExtra []string
+}{
+	{name: "__imagetype", values: []string{"gold", "private", "shared", "market"}},
+	{name: "status", values: []string{"queued", "saving", "active", "killed", "deleted"},
+		glanceExtra: []string{"uploading", "importing", "pending_delete", "deactivated"}},
+	{name: "visibility", values: []string{"public", "private", "shared"}, glanceExtra: []string{"community", "all"}},
+	{name: "member_status", values: []string{"accepted", "rejected", "pending"}, glanceExtra: []string{"all"}},
+	{name: "virtual_env_type", values: []string{"FusionCompute", "Ironic", "DataImage", "IsoImage"}},
+	{name: "__os_type", values: []string{"Linux", "Windows", "Other"}},
+	{name: "__os_bit", values: []string{"32", "64"}},
+	{name: "__platform", values: []string{"Windows", "Ubuntu", "RedHat", "SUSE", "CentOS", "Debian", "OpenSUSE",
+		"Oracle Linux", "Fedora", "Other", "CoreOS", "EulerOS", "Huawei Cloud EulerOS"}},
+	{name: "container_format", values: []string{"bare"}, glanceExtra: []string{"ovf", "aki", "ari", "ami", "ova", "docker", "compressed"}},
+	{name: "hw_firmware_type", values: []string{"bios", "uefi"}},
+	{name: "__isregistered", values: []string{"true", "false"}},
+	{name: "__whole_image", values: []string{"true", "false"}},
+	{name: "__support_kvm", values: []string{"true", "false"}},
+	{name: "__support_xen", values: []string{"true", "false"}},
+	{name: "__support_largememory", values: []string{"true", "false"}},
+	{name: "__support_diskintensive", values: []string{"true", "false"}},
+	{name: "__support_highperformance", values: []string{"true", "false"}},
+	{name: "__support_xen_hana", values: []string{"true", "false"}},
+	{name: "__support_kvm_infiniband", values: []string{"true", "false"}},
+}
+
+// checkListEnums refuses an enumerated filter with a value it cannot take.
+// disk_format is checked against service.DiskFormats.
+func checkListEnums(v url.Values, glance bool) error {
+	for _, e := range listEnums {
+		got := strings.TrimSpace(v.Get(e.name))
+		if got == "" {
+			continue
+		}
+		allowed := e.values
+		if glance {
+			allowed = append(slices.Clip(allowed), e.glanceExtra...)
+		}
+		if slices.Contains(allowed, got) {
+			continue
+		}
+		return imsd.Errorf(imsd.CodeBadRequest, "Query parameter %s must be one of %s, not %q.", e.name, strings.Join(allowed, ", "), got)
+	}
+	if df := strings.TrimSpace(v.Get("disk_format")); df != "" && !service.DiskFormats[df] {
+		formats := slices.Sorted(maps.Keys(service.DiskFormats))
+		return imsd.Errorf(imsd.CodeBadRequest, "Query parameter disk_format must be one of %s, not %q.", strings.Join(formats, ", "), df)
+	}
+	return nil
+}
+
 // parseListQuery turns list query parameters into a service input. Unknown
-// parameters are ignored, as Glance does.
+// parameters are ignored, as Glance does; known enumerated ones must hold
+// one of their values (listEnums).
 func parseListQuery(v url.Values, glance bool) (service.ListImagesInput, error) {
 	in := service.ListImagesInput{}
+	if err := checkListEnums(v, glance); err != nil {
+		return in, err
+	}
 	q := &in.Query
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	q.ID, q.Name = get("id"), v.Get("name")
@@ -189,6 +252,9 @@ func parseListQuery(v url.Values, glance bool) (service.ListImagesInput, error) 
 		q.Statuses = []imsd.ImageStatus{imsd.ImageStatus(st)}
 	}
 	q.Visibility, q.ImageType = get("visibility"), get("__imagetype")
+	if q.Visibility == "all" { // Glance: no visibility filter
+		q.Visibility = ""
+	}
 	q.DiskFormat, q.ContainerFormat, q.VirtualEnvType = get("disk_format"), get("container_format"), get("virtual_env_type")
 	q.Tag = get("tag")
 	in.Owner = get("owner")
