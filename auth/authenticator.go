@@ -21,6 +21,8 @@ type Authenticator struct {
 	log      *slog.Logger
 	// now is the clock tokens are checked against.
 	now func() time.Time
+	// keyLock locks an access key after repeated bad signatures.
+	keyLock *Lockout
 }
 
 // NewAuthenticator returns an Authenticator. verifier and log may be nil.
@@ -31,7 +33,9 @@ func NewAuthenticator(store imsd.Store, sealer *Sealer, verifier *sigv.Verifier,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Authenticator{store: store, sealer: sealer, verifier: verifier, log: log, now: time.Now}
+	a := &Authenticator{store: store, sealer: sealer, verifier: verifier, log: log, now: time.Now}
+	a.keyLock = NewLockout(AccessKeyLockout, func() time.Time { return a.now() })
+	return a
 }
 
 // failure is the one answer every authentication failure gets; the reason
@@ -48,6 +52,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (*imsd.Principal, error) {
 			return a.authenticateToken(r, token)
 		}
 		return nil, failure("x-auth-token not found")
+	}
+	if parsed, err := sigv.ParseAuthorization(r.Header.Get("Authorization")); err == nil {
+		if locked, until := a.keyLock.Locked(parsed.AccessKey); locked {
+			a.log.Info("authentication refused", "access_key", parsed.AccessKey, "reason", "access key locked after repeated bad signatures",
+				"until", until.UTC().Format(time.RFC3339), "path", r.URL.Path)
+			return nil, failure("verify aksk signature fail")
+		}
 	}
 	var key *imsd.AccessKey
 	var user *imsd.User
@@ -85,9 +96,14 @@ func (a *Authenticator) Authenticate(r *http.Request) (*imsd.Principal, error) {
 		if errors.As(err, &se) && se.Kind == sigv.KindLookupFailed {
 			return nil, &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: err}
 		}
+		if errors.As(err, &se) && se.Kind == sigv.KindBadSignature && a.keyLock.Fail(res.AccessKey) {
+			a.log.Warn("access key locked after repeated bad signatures", "access_key", res.AccessKey,
+				"for", AccessKeyLockout.LockFor.String())
+		}
 		a.log.Info("authentication failed", "access_key", res.AccessKey, "reason", err.Error(), "path", r.URL.Path)
 		return nil, failure("verify aksk signature fail")
 	}
+	a.keyLock.Succeed(res.AccessKey)
 	p, err := a.principal(ctx, user, key, r.Header.Get("X-Project-Id"))
 	if err == nil {
 		if d := r.Header.Get("X-Domain-Id"); d != "" && d != p.DomainID {

@@ -23,6 +23,8 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	cfg    Config
+	// logins locks a user's password logins after repeated failures.
+	logins *auth.Lockout
 }
 
 // Config holds the tunables of the identity service.
@@ -62,6 +64,7 @@ func New(o Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.logins = auth.NewLockout(auth.PasswordLockout, s.now)
 	return s, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/auth"
@@ -68,7 +69,17 @@ func (s *Service) TokenCreate(ctx context.Context, in TokenRequest) (*IssuedToke
 		return nil, imsd.Internal(errors.New("service has no sealer"), "create token")
 	}
 	u, d, err := s.tokenUser(ctx, in)
+	if err != nil && imsd.ErrorCode(err) != imsd.CodeAuthFailed {
+		return nil, err
+	}
+	key := loginKey(u, in)
+	if locked, until := s.logins.Locked(key); locked {
+		s.log.Info("token refused", "reason", "login locked after repeated failures", "until", until.Format(time.RFC3339))
+		return nil, imsd.Errorf(imsd.CodeAuthFailed, "The account is locked after too many failed logins; try again in %d minutes.",
+			int(auth.PasswordLockout.LockFor/time.Minute))
+	}
 	if err != nil {
+		s.logins.Fail(key)
 		return nil, err
 	}
 	hash := dummyHash()
@@ -80,9 +91,13 @@ func (s *Service) TokenCreate(ctx context.Context, in TokenRequest) (*IssuedToke
 		return nil, imsd.Internal(err, "check password")
 	}
 	if u == nil || u.PasswordHash == "" || !ok || !u.Enabled {
+		if s.logins.Fail(key) {
+			s.log.Warn("password logins locked after repeated failures", "domain_id", d.ID, "for", auth.PasswordLockout.LockFor.String())
+		}
 		s.log.Info("token refused", "reason", "bad credentials or disabled user", "domain_id", d.ID)
 		return nil, badCredentials()
 	}
+	s.logins.Succeed(key)
 	proj, err := s.tokenScope(ctx, in, u, d)
 	if err != nil {
 		return nil, err
@@ -103,6 +118,16 @@ func (s *Service) TokenCreate(ctx context.Context, in TokenRequest) (*IssuedToke
 	}
 	s.log.Info("token issued", "domain_id", d.ID, "user_id", u.ID, "token_id", c.ID, "project_id", c.ProjectID)
 	return &IssuedToken{Token: token, Claims: c, User: u, Domain: d, Project: proj, Roles: roles}, nil
+}
+
+// loginKey names what a password login locks: the user when it exists,
+// else the account and user name as given, so that names that do not exist
+// lock the same way (a lock message must not tell which users exist).
+func loginKey(u *imsd.User, in TokenRequest) string {
+	if u != nil {
+		return "user:" + u.ID
+	}
+	return "name:" + in.DomainID + "/" + in.DomainName + "/" + in.UserID + "/" + in.UserName
 }
 
 // tokenUser finds the user (nil when there is none) and the domain of a
