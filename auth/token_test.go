@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +114,36 @@ func TestPasswordStamp(t *testing.T) {
 	if len(a) != 16 || bytes.Equal(a, b) || !bytes.Equal(a, PasswordStamp("$argon2id$one")) {
 		t.Fatalf("stamps %x %x", a, b)
 	}
+}
+
+// FuzzOpenToken: arbitrary X-Auth-Token values never panic and never open
+// unless sealed with the key; a token that opens re-seals to the same
+// claims.
+func FuzzOpenToken(f *testing.F) {
+	key := make([]byte, 32)
+	s, err := NewSealer(key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	tok, err := SealToken(s, &TokenClaims{ID: "t1", UserID: "u1", DomainID: "d1", Methods: []string{"password"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{tok, tok[:len(tok)/2], "", "MII", strings.Repeat("A", 4096), "\x00\xff"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		c, err := OpenToken(s, token)
+		if err != nil {
+			return
+		}
+		again, err := SealToken(s, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := OpenToken(s, again)
+		if err != nil || !reflect.DeepEqual(c, c2) {
+			t.Fatalf("re-sealed claims differ: %+v vs %+v (%v)", c, c2, err)
+		}
+	})
 }

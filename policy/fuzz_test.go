@@ -22,6 +22,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		doc, err := Parse(data)
+		if _, serr := ParseStrict(data); serr == nil && err != nil {
+			t.Fatalf("ParseStrict accepted what Parse refuses: %v", err)
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
