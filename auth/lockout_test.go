@@ -59,7 +59,8 @@ func TestLockout(t *testing.T) {
 		l.Fail("k")
 		l.Fail("k")
 		l.Succeed("k")
-		if l.Fail("k") || l.Fail("k") {
+		first, second := l.Fail("k"), l.Fail("k")
+		if first || second {
 			t.Fatal("failures before a success still counted")
 		}
 	})
