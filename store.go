@@ -26,6 +26,8 @@ type Store interface {
 type Queries interface {
 	// IdentityQueries are groups, memberships, custom policies and grants.
 	IdentityQueries
+	// AuditQueries are the audit trail.
+	AuditQueries
 
 	DomainInsert(ctx context.Context, d *Domain) error
 	DomainGet(ctx context.Context, id string) (*Domain, error)

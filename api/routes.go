@@ -89,6 +89,9 @@ var imsRoutes = []Route{
 
 	// imsd's own: explain how a user's request would be decided (ims policy check).
 	{Name: "PolicyCheck", Method: http.MethodGet, Pattern: "/v1/imsd/policy-check", Actions: acts("iam:users:getUser")},
+	// imsd's own: the account's audit trail (ims audit list), decided at
+	// domain scope like IAM.
+	{Name: "ListAuditEvents", Method: http.MethodGet, Pattern: "/v1/imsd/audit", Actions: acts("cts:trace:list"), Global: true},
 }
 
 // Routes returns a copy of the route table.

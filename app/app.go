@@ -22,6 +22,7 @@ import (
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/api/iamhttp"
 	"github.com/imsd/imsd/api/imshttp"
+	"github.com/imsd/imsd/audit"
 	"github.com/imsd/imsd/auth"
 	"github.com/imsd/imsd/auth/sigv"
 	"github.com/imsd/imsd/authz"
@@ -63,6 +64,8 @@ type Config struct {
 	// GCGrace is the age below which unreferenced data is kept (default 1 h).
 	GCInterval time.Duration
 	GCGrace    time.Duration
+	// AuditRetention is how long audit events are kept (default 90 days).
+	AuditRetention time.Duration
 	// Log receives the server log; nil discards it.
 	Log *slog.Logger
 }
@@ -70,7 +73,7 @@ type Config struct {
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{DataDir: "./imsd-data", Listen: "127.0.0.1:9292", Region: "local-1",
-		GCInterval: 10 * time.Minute, GCGrace: time.Hour}
+		GCInterval: 10 * time.Minute, GCGrace: time.Hour, AuditRetention: 90 * 24 * time.Hour}
 }
 
 // App is a running (or ready to run) imsd.
@@ -82,6 +85,8 @@ type App struct {
 	Service *service.Service
 	// Identity serves accounts, IAM, EPS and tokens.
 	Identity *identity.Service
+	// Audit records the audit trail.
+	Audit    *audit.Recorder
 	Runner   *jobs.Runner
 	Sealer   *auth.Sealer
 	Authz    *authz.Authorizer
@@ -114,6 +119,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.GCInterval == 0 {
 		cfg.GCInterval = def.GCInterval
+	}
+	if cfg.AuditRetention == 0 {
+		cfg.AuditRetention = def.AuditRetention
 	}
 	if cfg.GCGrace == 0 {
 		cfg.GCGrace = def.GCGrace
@@ -168,6 +176,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	authn := auth.NewAuthenticator(a.Store, a.Sealer, &sigv.Verifier{Region: cfg.Region}, a.log)
 	a.Server = imshttp.New(a.Service, authn, a.log)
 	a.Server.Mount(iamhttp.New(a.Identity, a.log).Handlers())
+	a.Audit = audit.NewRecorder(a.Store, a.log, nil)
+	a.Server.SetAudit(a.Audit)
+	a.Server.SetAuditLister(audit.NewService(a.Store, a.Authz))
 	a.Server.SetReady(a.ready.Load)
 	if cfg.MetricsListen != "" {
 		if err := a.openMetrics(); err != nil {
@@ -364,6 +375,11 @@ func (a *App) gcLoop(ctx context.Context) {
 				continue
 			}
 			a.log.Info("gc done", "blobs_deleted", res.BlobsDeleted, "bytes_freed", res.BytesFreed, "staging_purged", res.StagingPurged)
+			if n, err := a.Audit.Prune(ctx, a.cfg.AuditRetention); err != nil && ctx.Err() == nil {
+				a.log.Error("audit prune", "err", err)
+			} else if n > 0 {
+				a.log.Info("audit events pruned", "events", n, "older_than", a.cfg.AuditRetention.String())
+			}
 		}
 	}
 }

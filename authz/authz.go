@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -241,11 +242,7 @@ func (a *Authorizer) policy(ctx context.Context, domainID, id string) (*policy.P
 // (granted at domain scope) rather than a project-level one like IMS.
 func isGlobalService(action string) bool {
 	svc, _, _ := strings.Cut(action, ":")
-	switch strings.ToLower(svc) {
-	case "iam", "eps":
-		return true
-	}
-	return false
+	return slices.Contains(policy.GlobalServices, strings.ToLower(svc))
 }
 
 // decideTier evaluates one tier and returns the deciding entry (nil for

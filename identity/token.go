@@ -120,6 +120,27 @@ func (s *Service) TokenCreate(ctx context.Context, in TokenRequest) (*IssuedToke
 	return &IssuedToken{Token: token, Claims: c, User: u, Domain: d, Project: proj, Roles: roles}, nil
 }
 
+// LoginDomain returns the id of the account a password login names (by
+// user id, domain id or domain name), or "" when there is none; the audit
+// trail files failed logins under it.
+func (s *Service) LoginDomain(ctx context.Context, in TokenRequest) string {
+	switch {
+	case in.UserID != "":
+		if u, err := s.store.UserGet(ctx, in.UserID); err == nil {
+			return u.DomainID
+		}
+	case in.DomainID != "":
+		if d, err := s.store.DomainGet(ctx, in.DomainID); err == nil {
+			return d.ID
+		}
+	case in.DomainName != "":
+		if d, err := s.store.DomainGetByName(ctx, in.DomainName); err == nil {
+			return d.ID
+		}
+	}
+	return ""
+}
+
 // loginKey names what a password login locks: the user when it exists,
 // else the account and user name as given, so that names that do not exist
 // lock the same way (a lock message must not tell which users exist).

@@ -33,7 +33,9 @@ var ResourceServices = []string{"obs", "ief", "dli", "ges", "functiongraph", "dm
 // project; a custom policy may not mix their actions with project-level
 // services' (iam.md §1.2, §5). The list names the global services imsd
 // knows of [inferred: Huawei publishes no complete list in the sources read].
-var GlobalServices = []string{"iam", "obs", "eps"}
+// "cts" is global in imsd (its audit trail is account-wide; Huawei's Cloud
+// Trace Service is per project): see docs/compat.md.
+var GlobalServices = []string{"iam", "obs", "eps", "cts"}
 
 // Options selects the rules Validate applies on top of the checks Compile
 // makes. The zero value applies no extra rule.

@@ -155,3 +155,20 @@ func PathParam(r *http.Request, name string) string {
 	}
 	return v
 }
+
+type auditKey struct{}
+
+// WithAuditEvent returns a context carrying the audit event of the request
+// being served, which later layers fill in.
+func WithAuditEvent(ctx context.Context, e *imsd.AuditEvent) context.Context {
+	return context.WithValue(ctx, auditKey{}, e)
+}
+
+// AuditEvent returns the audit event of the request, or a throwaway one
+// when the request is not audited, so callers can always fill it.
+func AuditEvent(r *http.Request) *imsd.AuditEvent {
+	if e, ok := r.Context().Value(auditKey{}).(*imsd.AuditEvent); ok {
+		return e
+	}
+	return &imsd.AuditEvent{}
+}

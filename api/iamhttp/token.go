@@ -143,6 +143,15 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
 		in.ScopeDomainID, in.ScopeDomainName = sc.Domain.ID, sc.Domain.Name
 	}
 	t, err := s.svc.TokenCreate(r.Context(), in)
+	e := httpkit.AuditEvent(r)
+	e.AuthMethod, e.UserName = "password", u.Name
+	if err != nil {
+		// A failed login is recorded under the account it named, when
+		// that account exists, so its administrators see it.
+		e.DomainID, e.UserID = s.svc.LoginDomain(r.Context(), in), u.ID
+	} else {
+		e.DomainID, e.UserID, e.UserName, e.ProjectID = t.Domain.ID, t.User.ID, t.User.Name, t.Claims.ProjectID
+	}
 	if s.written(w, r, err) {
 		return
 	}

@@ -41,7 +41,9 @@ type Server struct {
 	ready          func() bool
 	observe        func(RequestStats)
 	// mounted are handlers of other packages (api/iamhttp) by route name.
-	mounted map[string]http.HandlerFunc
+	mounted   map[string]http.HandlerFunc
+	audit     AuditRecorder
+	auditList AuditLister
 }
 
 // RequestStats summarises one answered request for the hook set by
@@ -150,6 +152,7 @@ func (s *Server) imsHandlers() map[string]http.HandlerFunc {
 		"ShowJob":                     s.handleShowJob,
 		"ShowJobProgress":             s.handleShowJobProgress,
 		"PolicyCheck":                 s.handlePolicyCheck,
+		"ListAuditEvents":             s.handleAuditList,
 	}
 }
 
@@ -178,7 +181,9 @@ func (s *Server) Handler() (http.Handler, error) {
 			if len(rt.Actions) == 0 {
 				return nil, fmt.Errorf("imshttp: route %s declares no IAM action", rt.Name)
 			}
-			h = s.authenticated(rt, h)
+			h = s.audited(rt, s.authenticated(rt, h))
+		} else if rt.Method != http.MethodGet {
+			h = s.audited(rt, h) // logins
 		}
 		r.Method(rt.Method, rt.Pattern, named(rt.Name, h))
 	}
@@ -323,6 +328,9 @@ func (s *Server) authenticated(rt api.Route, next http.HandlerFunc) http.Handler
 			s.writeError(w, r, err)
 			return
 		}
+		e := httpkit.AuditEvent(r)
+		e.DomainID, e.ProjectID, e.UserID, e.UserName = p.DomainID, p.ProjectID, p.UserID, p.UserName
+		e.AccessKey, e.AuthMethod, e.SourceIP = p.AccessKey, p.AuthMethod, p.SourceIP
 		if pid := chi.URLParam(r, "project_id"); pid != "" && pid != p.ProjectID {
 			s.writeError(w, r, imsd.Errorf(imsd.CodeProjectMismatch, "The project ID in the path does not match the project of the request (X-Project-Id or token scope)."))
 			return

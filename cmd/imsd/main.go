@@ -103,6 +103,7 @@ Every flag can also be set through the environment variable named in its help.`,
 	f.IntVar(&cfg.Jobs.MaxPerProject, "jobs-per-project", perProject, "jobs of one project run at once; more wait queued (env IMSD_JOBS_PER_PROJECT)")
 	f.DurationVar(&cfg.GCInterval, "gc-interval", cfg.GCInterval, "how often unreferenced image data is collected")
 	f.DurationVar(&cfg.GCGrace, "gc-grace", cfg.GCGrace, "age below which unreferenced data and staged uploads are kept")
+	f.DurationVar(&cfg.AuditRetention, "audit-retention", cfg.AuditRetention, "how long audit events are kept (pruned by GC)")
 	cmd.AddCommand(newAccountCmd())
 	return cmd
 }

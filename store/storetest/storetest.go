@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) imsd.Store) {
 	t.Run("JobClaim", s.testJobClaim)
 	t.Run("Tx", s.testTx)
 	t.Run("IdentityTx", s.testIdentityTx)
+	t.Run("Audit", s.testAudit)
 }
 
 type suite struct {
