@@ -172,6 +172,14 @@ type ImageQuery struct {
 	EnterpriseProjects []string
 	// Props filters on exact property values.
 	Props map[string]string
+	// PropsNot excludes images whose property has the given value; an
+	// image without the property is not excluded.
+	PropsNot map[string]string
+	// BlobDigest restricts to images referencing this data.
+	BlobDigest string
+	// MissingChecksum restricts to images that reference data (BlobDigest
+	// set) but have no Checksum: images stored before imsd computed MD5s.
+	MissingChecksum bool
 	// Tag filters on one stored tag ("key=value" or a Glance tag).
 	Tag       string
 	CreatedAt []TimeCondition

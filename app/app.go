@@ -335,7 +335,11 @@ func (a *App) Run(ctx context.Context) error {
 	return err
 }
 
+// gcLoop runs the background maintenance: checksums for images stored
+// before imsd computed them, at start and after every garbage collection,
+// and garbage collection every GCInterval.
 func (a *App) gcLoop(ctx context.Context) {
+	a.fillChecksums(ctx)
 	t := time.NewTicker(a.cfg.GCInterval)
 	defer t.Stop()
 	for {
@@ -349,7 +353,14 @@ func (a *App) gcLoop(ctx context.Context) {
 				continue
 			}
 			a.log.Info("gc done", "blobs_deleted", res.BlobsDeleted, "bytes_freed", res.BytesFreed, "staging_purged", res.StagingPurged)
+			a.fillChecksums(ctx)
 		}
+	}
+}
+
+func (a *App) fillChecksums(ctx context.Context) {
+	if _, err := a.Service.FillChecksums(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("fill checksums", "err", err)
 	}
 }
 

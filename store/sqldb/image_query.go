@@ -53,6 +53,7 @@ func (q *queries) imageWhere(iq imsd.ImageQuery) *where {
 		{"disk_format", iq.DiskFormat},
 		{"container_format", iq.ContainerFormat},
 		{"virtual_env_type", iq.VirtualEnvType},
+		{"blob_digest", iq.BlobDigest},
 	} {
 		if f.val != "" {
 			w.add("i."+f.col+" = ?", f.val)
@@ -94,6 +95,17 @@ func (q *queries) imageWhere(iq imsd.ImageQuery) *where {
 	slices.Sort(keys)
 	for _, k := range keys {
 		w.add(q.d.JSONValue("i.props")+" = ?", k, iq.Props[k])
+	}
+	keys = keys[:0]
+	for k := range iq.PropsNot {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w.add("COALESCE("+q.d.JSONValue("i.props")+", '') <> ?", k, iq.PropsNot[k])
+	}
+	if iq.MissingChecksum {
+		w.add("i.blob_digest <> '' AND i.checksum = ''")
 	}
 	if iq.Tag != "" {
 		w.add(q.d.JSONArrayContains("i.tags"), iq.Tag)
