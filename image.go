@@ -74,6 +74,14 @@ type Image struct {
 	ActiveAt time.Time
 }
 
+// PropHidden is the internal property holding Glance's os_hidden ("true"
+// when set). Properties starting with "__imsd_" are never shown as such.
+const PropHidden = "__imsd_os_hidden"
+
+// Hidden reports whether the image is hidden from default Glance lists
+// (os_hidden).
+func (img *Image) Hidden() bool { return img.Properties[PropHidden] == "true" }
+
 // Clone returns a deep copy of img.
 func (img *Image) Clone() *Image {
 	c := *img

@@ -2,6 +2,7 @@ package imshttp
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 var glanceCreateFields = map[string]bool{
 	"name": true, "visibility": true, "protected": true, "container_format": true, "disk_format": true,
 	"min_disk": true, "min_ram": true, "tags": true, "__os_version": true, "__description": true,
-	"enterprise_project_id": true,
+	"enterprise_project_id": true, "os_hidden": true,
 }
 
 func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
@@ -38,6 +39,7 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 		OSVersion           string   `json:"__os_version"`
 		Description         *string  `json:"__description"`
 		EnterpriseProjectID string   `json:"enterprise_project_id"`
+		Hidden              *bool    `json:"os_hidden"`
 	}
 	body, _ := json.Marshal(raw)
 	if err := unmarshal(body, &in); err != nil {
@@ -59,7 +61,7 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 	img, err := s.svc.ImageCreate(r.Context(), principal(r), service.CreateImageInput{
 		Name: in.Name, Visibility: in.Visibility, Protected: in.Protected, ContainerFormat: in.ContainerFormat,
 		DiskFormat: in.DiskFormat, MinDisk: in.MinDisk, MinRAM: in.MinRAM, Tags: in.Tags, OSVersion: in.OSVersion,
-		Description: in.Description, EnterpriseProjectID: in.EnterpriseProjectID, Props: props,
+		Description: in.Description, EnterpriseProjectID: in.EnterpriseProjectID, Hidden: in.Hidden, Props: props,
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -97,65 +99,48 @@ func (s *Server) handleQuota(w http.ResponseWriter, r *http.Request) {
 	}}})
 }
 
-// patchOp is one operation of either patch dialect. Value is raw so both
-// the IMS form (always a string) and the Glance form (any JSON) decode.
-type patchOp struct {
-	Op    string          `json:"op"`
-	Path  string          `json:"path"`
-	Value json.RawMessage `json:"value"`
+// patchMode picks the update rules from the request's content type.
+// Glance's PATCH takes only its two JSON-patch media types, as OpenStack
+// Glance does (415 otherwise, with Accept-Patch); IMS's takes
+// application/json, which the SDK sends, and Glance's v2.1 media type,
+// which Terraform's huaweicloud provider sends.
+func patchMode(r *http.Request, glance bool) (service.UpdateMode, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		mt = ""
+	}
+	switch {
+	case glance && mt == service.MediaJSONPatch21:
+		return service.UpdateGlance, nil
+	case glance && mt == service.MediaJSONPatch20:
+		return service.UpdateGlanceDraft4, nil
+	case !glance && (mt == "application/json" || mt == service.MediaJSONPatch21):
+		return service.UpdateIMS, nil
+	}
+	accept := []string{service.MediaJSONPatch20, service.MediaJSONPatch21}
+	if !glance {
+		accept = []string{"application/json", service.MediaJSONPatch21}
+	}
+	return 0, imsd.Errorf(imsd.CodeUnsupportedMedia, "The content type %q is not supported; send %s.", r.Header.Get("Content-Type"), strings.Join(accept, " or "))
 }
 
-func parsePatch(body []byte) ([]service.PatchOp, error) {
-	var ops []patchOp
-	if err := unmarshal(body, &ops); err != nil {
-		return nil, err
-	}
-	out := make([]service.PatchOp, 0, len(ops))
-	for _, op := range ops {
-		attr := strings.TrimPrefix(op.Path, "/")
-		if !strings.HasPrefix(op.Path, "/") || strings.Contains(attr, "/") {
-			return nil, imsd.Errorf(imsd.CodeBadRequest, "Patch path %q must be \"/<attribute>\".", op.Path)
-		}
-		v, err := patchValue(op.Value)
-		if err != nil {
-			return nil, imsd.Errorf(imsd.CodeBadRequest, "Patch value of %q must be a string, number or boolean.", op.Path)
-		}
-		if op.Op != "remove" && op.Value == nil {
-			return nil, imsd.Errorf(imsd.CodeBadRequest, "Patch operation %q on %q needs a value.", op.Op, op.Path)
-		}
-		out = append(out, service.PatchOp{Op: op.Op, Attr: attr, Value: v})
-	}
-	return out, nil
-}
-
-func patchValue(raw json.RawMessage) (string, error) {
-	if raw == nil || string(raw) == "null" {
-		return "", nil
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", err
-	}
-	switch t := v.(type) {
-	case string:
-		return t, nil
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64), nil
-	case bool:
-		return strconv.FormatBool(t), nil
-	}
-	return "", imsd.Errorf(imsd.CodeBadRequest, "unsupported value")
-}
-
-func (s *Server) update(w http.ResponseWriter, r *http.Request, mode service.UpdateMode, view api.View) {
+func (s *Server) update(w http.ResponseWriter, r *http.Request, glance bool) {
 	ctx, p := r.Context(), principal(r)
+	mode, err := patchMode(r, glance)
+	if err != nil {
+		if glance {
+			w.Header().Set("Accept-Patch", service.MediaJSONPatch20+", "+service.MediaJSONPatch21)
+		}
+		s.denyBadInput(w, r, "ims:images:update", err)
+		return
+	}
 	body, empty, err := readBody(r)
 	if err == nil && empty {
 		err = imsd.Errorf(imsd.CodeBodyEmpty, "")
 	}
 	var ops []service.PatchOp
 	if err == nil {
-		ops, err = parsePatch(body)
+		ops, err = service.ParsePatch(body, mode)
 	}
 	if err != nil {
 		s.denyBadInput(w, r, "ims:images:update", err)
@@ -166,15 +151,19 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, mode service.Upd
 		s.writeError(w, r, err)
 		return
 	}
+	view := api.ViewIMS
+	if glance {
+		view = api.ViewGlance
+	}
 	writeJSON(w, http.StatusOK, api.ImageJSON(img, view))
 }
 
 func (s *Server) handleUpdateImage(w http.ResponseWriter, r *http.Request) {
-	s.update(w, r, service.UpdateIMS, api.ViewIMS)
+	s.update(w, r, false)
 }
 
 func (s *Server) handleGlanceUpdate(w http.ResponseWriter, r *http.Request) {
-	s.update(w, r, service.UpdateGlance, api.ViewGlance)
+	s.update(w, r, true)
 }
 
 // parseListQuery turns list query parameters into a service input. Unknown
@@ -224,6 +213,18 @@ func parseListQuery(v url.Values, glance bool) (service.ListImagesInput, error) 
 		"__support_kvm_gpu_type", "__support_xen_hana", "__support_kvm_infiniband", "__os_version", "hw_firmware_type"} {
 		if s := get(k); s != "" {
 			props[k] = s
+		}
+	}
+	if glance {
+		// Glance hides os_hidden images unless os_hidden=true asks for
+		// exactly those.
+		switch get("os_hidden") {
+		case "", "false":
+			q.PropsNot = map[string]string{imsd.PropHidden: "true"}
+		case "true":
+			props[imsd.PropHidden] = "true"
+		default:
+			return in, imsd.Errorf(imsd.CodeBadRequest, "os_hidden must be true or false.")
 		}
 	}
 	if len(props) > 0 {
