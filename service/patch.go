@@ -326,7 +326,7 @@ var readOnlyShown = []attr{
 // reservedNames are neither shown nor settable: Glance's reserved and
 // hidden attributes, and names clients decode as non-strings
 // (gophercloud reads "metadata" as an object).
-var reservedNames = []string{"location", "locations", "direct_url", "deleted", "deleted_at", "stores", "metadata", "properties"}
+var reservedNames = []string{"location", "locations", "direct_url", "deleted", "deleted_at", "stores", "metadata"}
 
 // attrs is the attribute table, by name.
 var attrs = buildAttrs()
