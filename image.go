@@ -183,8 +183,6 @@ type ImageQuery struct {
 	// PropsNot excludes images whose property has the given value; an
 	// image without the property is not excluded.
 	PropsNot map[string]string
-	// BlobDigest restricts to images referencing this data.
-	BlobDigest string
 	// MissingChecksum restricts to images that reference data (BlobDigest
 	// set) but have no Checksum: images stored before imsd computed MD5s.
 	MissingChecksum bool

@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -88,30 +87,13 @@ func (s *Service) blobChecksum(ctx context.Context, digest string) (string, erro
 }
 
 // recordChecksum sets the checksum of every image referencing digest that
-// has none, and reports how many it set. UpdatedAt is left alone: nothing
+// has none, and reports how many it set. It changes no other field (a
+// concurrent update is never overwritten), and UpdatedAt stays: nothing
 // the owner set has changed.
 func (s *Service) recordChecksum(ctx context.Context, digest, sum string) (int, error) {
-	imgs, err := s.store.ImageList(ctx, imsd.ImageQuery{BlobDigest: digest, MissingChecksum: true})
+	n, err := s.store.ImageSetChecksum(ctx, digest, sum)
 	if err != nil {
-		return 0, fmt.Errorf("record checksum: %w", err)
-	}
-	n := 0
-	for _, img := range imgs {
-		err := s.store.InTx(ctx, func(q imsd.Queries) error {
-			cur, err := q.ImageGet(ctx, img.ID)
-			if err != nil {
-				return err
-			}
-			if cur.BlobDigest != digest || cur.Checksum != "" {
-				return nil
-			}
-			cur.Checksum = sum
-			n++
-			return q.ImageUpdate(ctx, cur)
-		})
-		if err != nil && !errors.Is(err, imsd.ErrNotFound) {
-			return n, fmt.Errorf("record checksum of image %s: %w", img.ID, err)
-		}
+		return n, fmt.Errorf("record checksum of %s: %w", digest, err)
 	}
 	return n, nil
 }

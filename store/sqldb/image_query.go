@@ -53,7 +53,6 @@ func (q *queries) imageWhere(iq imsd.ImageQuery) *where {
 		{"disk_format", iq.DiskFormat},
 		{"container_format", iq.ContainerFormat},
 		{"virtual_env_type", iq.VirtualEnvType},
-		{"blob_digest", iq.BlobDigest},
 	} {
 		if f.val != "" {
 			w.add("i."+f.col+" = ?", f.val)

@@ -95,7 +95,7 @@ func match(img *imsd.Image, q imsd.ImageQuery) bool {
 		eq(q.Owner, img.Owner) && eq(q.ID, img.ID) && eq(q.Name, img.Name) &&
 		eq(q.Visibility, img.Visibility) && eq(q.ImageType, img.ImageType) &&
 		eq(q.DiskFormat, img.DiskFormat) && eq(q.ContainerFormat, img.ContainerFormat) &&
-		eq(q.VirtualEnvType, img.VirtualEnvType) && eq(q.BlobDigest, img.BlobDigest) &&
+		eq(q.VirtualEnvType, img.VirtualEnvType) &&
 		(q.MinRAM == nil || *q.MinRAM == img.MinRAM) &&
 		(q.MinDisk == nil || *q.MinDisk == img.MinDisk) &&
 		(q.Protected == nil || *q.Protected == img.Protected) &&
