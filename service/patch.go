@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -43,165 +42,6 @@ const (
 )
 
 func (m UpdateMode) glance() bool { return m != UpdateIMS }
-
-// PatchOp is one operation of a JSON patch on an image.
-type PatchOp struct {
-	// Op is add, replace or remove.
-	Op string
-	// Path is the JSON pointer as sent, e.g. "/name".
-	Path string
-	// Attr is the attribute Path names, unescaped (RFC 6901).
-	Attr string
-	// Value is the raw JSON value; nil when the operation has none.
-	Value json.RawMessage
-}
-
-// Glance's media types for PATCH /v2/images/{id}, and the update mode each
-// selects.
-const (
-	MediaJSONPatch21 = "application/openstack-images-v2.1-json-patch"
-	MediaJSONPatch20 = "application/openstack-images-v2.0-json-patch"
-)
-
-// patchOps are the operations Glance supports (RFC 6902 also has move,
-// copy and test, which Glance refuses).
-var patchOps = []string{"add", "remove", "replace"}
-
-// ParsePatch reads a JSON patch document: an array of operation objects,
-// each with a known op, a JSON pointer naming one attribute (RFC 6901
-// escapes ~0 and ~1; any other ~ is refused) and, for add and replace, a
-// value. It checks the document's shape only; ImageUpdate checks each
-// operation against the attribute table once the caller may update the
-// image.
-func ParsePatch(body []byte, mode UpdateMode) ([]PatchOp, error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		if bytes.HasPrefix(bytes.TrimSpace(body), []byte("[")) {
-			return nil, imsd.Errorf(imsd.CodeBadRequest, "The request body is not valid JSON: %v", err)
-		}
-		return nil, imsd.Errorf(imsd.CodeBadRequest, "The request body must be a JSON array of operation objects.")
-	}
-	out := make([]PatchOp, 0, len(raw))
-	for i, r := range raw {
-		op, err := parseOp(r, mode)
-		if err != nil {
-			if e, ok := err.(*imsd.Error); ok && len(raw) > 1 {
-				e.Message = "Operation " + strconv.Itoa(i) + ": " + e.Message
-			}
-			return nil, err
-		}
-		out = append(out, op)
-	}
-	return out, nil
-}
-
-func parseOp(raw json.RawMessage, mode UpdateMode) (PatchOp, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		return PatchOp{}, imsd.Errorf(imsd.CodeBadRequest, "Operations must be JSON objects.")
-	}
-	str := func(key string) (string, bool, error) {
-		v, ok := m[key]
-		if !ok {
-			return "", false, nil
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", true, imsd.Errorf(imsd.CodeBadRequest, "The member %q of an operation must be a string.", key)
-		}
-		return s, true, nil
-	}
-	var op PatchOp
-	if mode == UpdateGlanceDraft4 {
-		found := 0
-		for _, name := range patchOps {
-			path, ok, err := str(name)
-			if err != nil {
-				return op, err
-			}
-			if ok {
-				op.Op, op.Path = name, path
-				found++
-			}
-		}
-		if found != 1 {
-			return op, imsd.Errorf(imsd.CodeBadRequest, "An operation must have exactly one of the members add, remove or replace, naming the path.")
-		}
-	} else {
-		name, ok, err := str("op")
-		if err != nil {
-			return op, err
-		}
-		if !ok {
-			return op, imsd.Errorf(imsd.CodeBadRequest, "Unable to find \"op\" in the operation; it must be one of add, remove, replace.")
-		}
-		switch name {
-		case "add", "remove", "replace":
-		case "move", "copy", "test":
-			return op, imsd.Errorf(imsd.CodeBadRequest, "The operation %q is not supported; use add, remove or replace.", name)
-		default:
-			return op, imsd.Errorf(imsd.CodeBadRequest, "Invalid operation %q; it must be one of add, remove, replace.", name)
-		}
-		op.Op = name
-		path, ok, err := str("path")
-		if err != nil {
-			return op, err
-		}
-		if !ok {
-			return op, imsd.Errorf(imsd.CodeBadRequest, "Unable to find \"path\" in the operation.")
-		}
-		op.Path = path
-	}
-	tokens, err := decodePointer(op.Path)
-	if err != nil {
-		return op, err
-	}
-	// Every attribute is one level deep. Glance also takes /locations/N,
-	// which the attribute table refuses as a whole.
-	if len(tokens) != 1 && tokens[0] != "locations" {
-		return op, imsd.Errorf(imsd.CodeBadRequest, "Invalid JSON pointer for this resource: %q; a path names one attribute, like \"/name\".", op.Path)
-	}
-	op.Attr = tokens[0]
-	if op.Op != "remove" {
-		v, ok := m["value"]
-		if !ok {
-			return op, imsd.Errorf(imsd.CodeBadRequest, "Operation %q requires a member named \"value\".", op.Op)
-		}
-		op.Value = v
-	}
-	return op, nil
-}
-
-// decodePointer splits an RFC 6901 JSON pointer into its unescaped
-// reference tokens: ~1 is '/', ~0 is '~', and a '~' followed by anything
-// else is refused. The empty pointer (the whole image) and empty tokens
-// are refused too: no attribute has an empty name.
-func decodePointer(p string) ([]string, error) {
-	if !strings.HasPrefix(p, "/") {
-		return nil, imsd.Errorf(imsd.CodeBadRequest, "The path %q must be a JSON pointer starting with \"/\", like \"/name\".", p)
-	}
-	parts := strings.Split(p[1:], "/")
-	for i, part := range parts {
-		if part == "" {
-			return nil, imsd.Errorf(imsd.CodeBadRequest, "The path %q has an empty reference token.", p)
-		}
-		var b strings.Builder
-		for j := 0; j < len(part); j++ {
-			if part[j] != '~' {
-				b.WriteByte(part[j])
-				continue
-			}
-			if j+1 < len(part) && (part[j+1] == '0' || part[j+1] == '1') {
-				b.WriteByte("~/"[part[j+1]-'0'])
-				j++
-				continue
-			}
-			return nil, imsd.Errorf(imsd.CodeBadRequest, "The path %q contains \"~\" not part of an escape (~0 or ~1).", p)
-		}
-		parts[i] = b.String()
-	}
-	return parts, nil
-}
 
 // valueKind is the JSON type an attribute takes.
 type valueKind int
@@ -289,8 +129,8 @@ var imsFlags = []string{
 	"__support_kvm",
 }
 
-// readOnlyAttrs are shown on images but set only by the service, with
-// their JSON type in the views.
+// readOnlyShown are the attributes images show but only the service sets,
+// with their JSON types in the views.
 var readOnlyShown = []attr{
 	{name: "id", description: "An identifier for the image"},
 	{name: "status", enum: []string{"queued", "saving", "active", "killed", "deleted"}, description: "Status of the image"},
@@ -455,7 +295,6 @@ func refuse(mode UpdateMode, glanceCode imsd.Code, format string, args ...any) e
 
 // imageUpdate is an image being changed by one PATCH request.
 type imageUpdate struct {
-	s    *Service
 	img  *imsd.Image
 	mode UpdateMode
 	// checkEP validates and authorizes a new enterprise project.
@@ -777,70 +616,3 @@ func countProperties(img *imsd.Image) int {
 	}
 	return n
 }
-
-// AttributeSchema describes one image attribute in /v2/schemas/image.
-type AttributeSchema struct {
-	Name string
-	// Types are the JSON Schema types the attribute takes ("null" among
-	// them when it may be null).
-	Types []string
-	// Enum lists the accepted values (nil among them when null is).
-	Enum []any
-	// Minimum and Maximum bound integers.
-	Minimum, Maximum *int64
-	// MaxLength bounds strings (of array items, for arrays), in characters.
-	MaxLength int
-	// Pattern is a regular expression string values match.
-	Pattern string
-	// ReadOnly attributes are set by the service only.
-	ReadOnly    bool
-	Description string
-}
-
-// ImageAttributeSchemas describes every attribute of the table that images
-// show, in name order: what PATCH /v2/images/{id} accepts (readOnly ones
-// it refuses) and what the Glance view shows.
-func ImageAttributeSchemas() []AttributeSchema {
-	var out []AttributeSchema
-	for _, a := range attrs {
-		if a.reserved {
-			continue
-		}
-		s := AttributeSchema{Name: a.name, ReadOnly: a.readOnly, Description: a.description, MaxLength: a.maxLen}
-		switch a.kind {
-		case kindString:
-			s.Types = []string{"string"}
-		case kindInteger:
-			s.Types = []string{"integer"}
-			if !a.readOnly {
-				lo, hi := a.min, a.max
-				s.Minimum, s.Maximum = &lo, &hi
-			}
-		case kindBoolean:
-			s.Types = []string{"boolean"}
-		case kindStringList:
-			s.Types = []string{"array"}
-		case kindIntString:
-			s.Types = []string{"string"}
-			s.Pattern = "^(0|[1-9][0-9]*)$"
-		case kindBoolString:
-			s.Types = []string{"string"}
-			s.Enum = []any{"true", "false"}
-		}
-		for _, e := range a.enum {
-			s.Enum = append(s.Enum, e)
-		}
-		if a.nullable || a.nullSchema {
-			s.Types = append([]string{"null"}, s.Types...)
-			if s.Enum != nil {
-				s.Enum = append([]any{nil}, s.Enum...)
-			}
-		}
-		out = append(out, s)
-	}
-	slices.SortFunc(out, func(x, y AttributeSchema) int { return strings.Compare(x.Name, y.Name) })
-	return out
-}
-
-// PropertyMaxLength is the longest value of a custom property.
-const PropertyMaxLength = maxPropertyValue

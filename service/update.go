@@ -35,7 +35,7 @@ func (s *Service) ImageUpdate(ctx context.Context, p *imsd.Principal, id string,
 		if mode == UpdateIMS && img.Status != imsd.ImageActive {
 			return imsd.Errorf(imsd.CodeImageUnavailable, "Only active images can be updated; the image is %s.", img.Status)
 		}
-		u := &imageUpdate{s: s, img: img.Clone(), mode: mode, checkEP: func(ep string) error {
+		u := &imageUpdate{img: img.Clone(), mode: mode, checkEP: func(ep string) error {
 			if err := s.checkTargetEnterpriseProject(ctx, q, p, ep); err != nil {
 				return err
 			}
