@@ -13,6 +13,9 @@ type BlobInfo struct {
 	Digest  string
 	Size    int64
 	ModTime time.Time
+	// MD5 is the lower-case hex MD5 of the content. Only BlobWriter.Commit
+	// reports it (computed while writing); Stat and Walk leave it empty.
+	MD5 string
 }
 
 // BlobStore is a content-addressed store of image data. Writes are staged:
@@ -38,14 +41,15 @@ type BlobStore interface {
 	PurgeStaging(ctx context.Context, olderThan time.Time) (int, error)
 }
 
-// BlobWriter is one staged write. It hashes what it is given.
+// BlobWriter is one staged write. It hashes what it is given, with SHA-256
+// (the blob's address) and MD5 (the checksum Glance clients verify).
 type BlobWriter interface {
 	io.Writer
 	// Size is the number of bytes written so far.
 	Size() int64
-	// Commit makes the data visible under its SHA-256 digest. When
-	// expectDigest is not empty and differs, nothing becomes visible and
-	// ErrDigestMismatch is returned.
+	// Commit makes the data visible under its SHA-256 digest and reports
+	// the data's MD5 too. When expectDigest is not empty and differs,
+	// nothing becomes visible and ErrDigestMismatch is returned.
 	Commit(ctx context.Context, expectDigest string) (BlobInfo, error)
 	// Cancel discards the staged data. It is safe after Commit (no-op).
 	Cancel(ctx context.Context) error

@@ -30,6 +30,7 @@ const (
 	CodeForbidden           Code = "IMG.0026"
 	CodeImageProtected      Code = "IMG.0028"
 	CodeProjectMismatch     Code = "IMG.0030"
+	CodeAttrConflict        Code = "IMG.0035" // IMS PATCH: replace/remove of a missing attribute
 	CodeImageUnavailable    Code = "IMG.0046"
 	CodeOwnerOnly           Code = "IMG.0047"
 	CodeDescriptionInvalid  Code = "IMG.0054"
@@ -52,6 +53,9 @@ const (
 	CodeRangeNotSatisfiable Code = "IMG.0246"
 	CodeNotFound            Code = "IMG.0247"
 	CodeConflict            Code = "IMG.0248"
+	CodeAttrForbidden       Code = "IMG.0260" // Glance PATCH: read-only, reserved or not removable (403)
+	CodeAttrState           Code = "IMG.0261" // Glance PATCH: missing or already present attribute (409)
+	CodeUnsupportedMedia    Code = "IMG.0262" // PATCH with a content type it does not take (415)
 	CodeAuthFailed          Code = "APIGW.0301"
 	CodeRouteNotFound       Code = "APIGW.0101"
 	CodeEntityTooLarge      Code = "APIGW.0201"
@@ -59,7 +63,8 @@ const (
 
 // codes is the table of every code the service emits. Codes from IMG.0243
 // upward are imsd's own (Huawei's published list ends at IMG.0242); they are
-// listed in docs/compat.md.
+// listed in docs/compat.md. IMG.0260–IMG.0262 carry the statuses Glance
+// answers an image update with.
 var codes = map[Code]CodeInfo{
 	CodeBadRequest:          {400, "The request message format is invalid."},
 	CodeNameTooLong:         {400, "The image name cannot exceed 128 characters."},
@@ -72,6 +77,7 @@ var codes = map[Code]CodeInfo{
 	CodeForbidden:           {403, "You do not have permission to perform this operation."},
 	CodeImageProtected:      {400, "The image is protected and cannot be deleted."},
 	CodeProjectMismatch:     {400, "The project ID and the token do not match."},
+	CodeAttrConflict:        {400, "An attribute conflict occurred during the modification."},
 	CodeImageUnavailable:    {400, "The image is unavailable."},
 	CodeOwnerOnly:           {400, "Only the image owner can perform this operation."},
 	CodeDescriptionInvalid:  {400, "The image description format is invalid."},
@@ -94,6 +100,9 @@ var codes = map[Code]CodeInfo{
 	CodeRangeNotSatisfiable: {416, "The requested range cannot be satisfied."},
 	CodeNotFound:            {404, "The resource does not exist."},
 	CodeConflict:            {409, "The resource was changed concurrently; retry."},
+	CodeAttrForbidden:       {403, "The attribute cannot be changed."},
+	CodeAttrState:           {409, "The attribute does not exist, or exists already."},
+	CodeUnsupportedMedia:    {415, "The request content type is not supported."},
 	CodeAuthFailed:          {401, "Incorrect IAM authentication information."},
 	CodeRouteNotFound:       {404, "The API does not exist or has not been published."},
 	CodeEntityTooLarge:      {413, "Request entity too large."},

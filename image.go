@@ -74,6 +74,14 @@ type Image struct {
 	ActiveAt time.Time
 }
 
+// PropHidden is the internal property holding Glance's os_hidden ("true"
+// when set). Properties starting with "__imsd_" are never shown as such.
+const PropHidden = "__imsd_os_hidden"
+
+// Hidden reports whether the image is hidden from default Glance lists
+// (os_hidden).
+func (img *Image) Hidden() bool { return img.Properties[PropHidden] == "true" }
+
 // Clone returns a deep copy of img.
 func (img *Image) Clone() *Image {
 	c := *img
@@ -172,8 +180,12 @@ type ImageQuery struct {
 	EnterpriseProjects []string
 	// Props filters on exact property values.
 	Props map[string]string
-	// NotProps keeps images whose property is absent or has another value.
-	NotProps map[string]string
+	// PropsNot excludes images whose property has the given value; an
+	// image without the property is not excluded.
+	PropsNot map[string]string
+	// MissingChecksum restricts to images that reference data (BlobDigest
+	// set) but have no Checksum: images stored before imsd computed MD5s.
+	MissingChecksum bool
 	// Tag filters on one stored tag ("key=value" or a Glance tag).
 	Tag       string
 	CreatedAt []TimeCondition

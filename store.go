@@ -71,6 +71,10 @@ type Queries interface {
 	ImageList(ctx context.Context, q ImageQuery) ([]*Image, error)
 	// ImageCount counts the images matching q (sorting and paging ignored).
 	ImageCount(ctx context.Context, q ImageQuery) (int, error)
+	// ImageSetChecksum sets the checksum of every image (of any domain
+	// and status) that references the blob digest and has none, changing
+	// no other field, and reports how many it set.
+	ImageSetChecksum(ctx context.Context, digest, checksum string) (int, error)
 	// BlobRefCount counts the images (of any domain and status) that
 	// reference the blob digest.
 	BlobRefCount(ctx context.Context, digest string) (int, error)

@@ -85,6 +85,7 @@ func ImageJSON(img *imsd.Image, view View) map[string]any {
 	m["enterprise_project_id"] = img.EnterpriseProjectID
 	if view == ViewGlance {
 		m["_sys_enterprise_project_id"] = img.EnterpriseProjectID
+		m["os_hidden"] = img.Hidden()
 	}
 	m["__imagetype"] = img.ImageType
 	m["__isregistered"] = "true"

@@ -361,7 +361,11 @@ func (a *App) Run(ctx context.Context) error {
 	return err
 }
 
+// gcLoop runs the background maintenance: checksums for images stored
+// before imsd computed them, at start and after every garbage collection,
+// and garbage collection every GCInterval.
 func (a *App) gcLoop(ctx context.Context) {
+	a.fillChecksums(ctx)
 	t := time.NewTicker(a.cfg.GCInterval)
 	defer t.Stop()
 	for {
@@ -380,7 +384,14 @@ func (a *App) gcLoop(ctx context.Context) {
 			} else if n > 0 {
 				a.log.Info("audit events pruned", "events", n, "older_than", a.cfg.AuditRetention.String())
 			}
+			a.fillChecksums(ctx)
 		}
+	}
+}
+
+func (a *App) fillChecksums(ctx context.Context) {
+	if _, err := a.Service.FillChecksums(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("fill checksums", "err", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -23,6 +24,8 @@ type CreateImageInput struct {
 	OSVersion           string
 	Description         *string
 	EnterpriseProjectID string
+	// Hidden is Glance's os_hidden.
+	Hidden *bool
 	// Props are further string attributes (custom or IMS extension).
 	Props map[string]string
 }
@@ -31,17 +34,6 @@ type CreateImageInput struct {
 var DiskFormats = map[string]bool{
 	"vhd": true, "zvhd": true, "zvhd2": true, "raw": true, "qcow2": true, "vmdk": true,
 	"vhdx": true, "vdi": true, "iso": true, "qed": true, "qcow": true,
-}
-
-// readOnlyAttrs are attributes no create or update may set.
-var readOnlyAttrs = map[string]bool{
-	"id": true, "status": true, "owner": true, "size": true, "virtual_size": true, "checksum": true,
-	"created_at": true, "updated_at": true, "active_at": true, "file": true, "self": true, "schema": true,
-	"__imagetype": true, "__image_size": true, "__isregistered": true, "__system__cmkid": true,
-	"__originalimagename": true, "__data_origin": true, "os_hash_algo": true, "os_hash_value": true,
-	"deleted": true, "deleted_at": true, "__image_source_type": true, "__root_origin": true,
-	"__whole_image": true, "_sys_enterprise_project_id": true, "locations": true, "direct_url": true,
-	"__os_type": true, "__os_bit": true, "__platform": true,
 }
 
 // ImageCreate creates image metadata (status queued) owned by the caller's
@@ -61,7 +53,13 @@ func (s *Service) ImageCreate(ctx context.Context, p *imsd.Principal, in CreateI
 		if utf8.RuneCountInString(*in.Name) > 255 {
 			return nil, imsd.Errorf(imsd.CodeNameTooLong, "The image name cannot exceed 255 characters.")
 		}
+		if strings.IndexFunc(*in.Name, isControl) >= 0 {
+			return nil, imsd.Errorf(imsd.CodeNameInvalid, "The image name must not contain control characters.")
+		}
 		img.Name = *in.Name
+	}
+	if in.Hidden != nil && *in.Hidden {
+		img.SetProp(imsd.PropHidden, "true")
 	}
 	if in.Visibility != "" && in.Visibility != "private" {
 		return nil, imsd.Errorf(imsd.CodeBadRequest, "Only private images can be created; visibility %q is not allowed.", in.Visibility)
@@ -132,18 +130,25 @@ func (s *Service) ImageCreate(ctx context.Context, p *imsd.Principal, in CreateI
 	})
 }
 
+// validateCustomAttr checks a further attribute of a created image against
+// the attribute table (patch.go), with Glance's value rules: only
+// properties may be set this way, each with its own type and range.
 func validateCustomAttr(k, v string) error {
+	a, err := lookupAttr(k, UpdateGlance)
 	switch {
-	case k == "" || len(k) > 255:
-		return imsd.Errorf(imsd.CodeBadRequest, "Attribute names must be 1 to 255 characters.")
-	case readOnlyAttrs[k] || strings.HasPrefix(k, internalPropPrefix):
+	case err != nil:
+		if imsd.ErrorCode(err) == imsd.CodeAttrForbidden {
+			return imsd.Errorf(imsd.CodeBadRequest, "Attribute %q is reserved.", k)
+		}
+		return err
+	case a.readOnly || a.reserved:
 		return imsd.Errorf(imsd.CodeBadRequest, "Attribute %q is read-only.", k)
-	case strings.ToLower(k) != k:
-		return imsd.Errorf(imsd.CodeBadRequest, "Attribute name %q must not contain upper-case letters.", k)
-	case utf8.RuneCountInString(v) > 255:
-		return imsd.Errorf(imsd.CodeBadRequest, "The value of attribute %q cannot exceed 255 characters.", k)
+	case !a.prop:
+		return imsd.Errorf(imsd.CodeBadRequest, "Attribute %q cannot be set at creation.", k)
 	}
-	return nil
+	raw, _ := json.Marshal(v)
+	_, err = a.decode(raw, UpdateGlance)
+	return err
 }
 
 // checkQuota fails with IMG.0015 when the project would own more than the

@@ -77,6 +77,7 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		now := s.Now()
 		cur.Status = imsd.ImageActive
 		cur.BlobDigest = info.Digest
+		cur.Checksum = info.MD5
 		cur.Size = info.Size
 		cur.VirtualSize = sniff.VirtualSize
 		if cur.DiskFormat == "" {
@@ -236,7 +237,7 @@ func (s *Service) ImageDownload(ctx context.Context, p *imsd.Principal, id strin
 	if err != nil {
 		return nil, internal(fmt.Errorf("image %s blob %s: %w", img.ID, img.BlobDigest, err), "open blob")
 	}
-	return &Download{Image: img, Offset: offset, Length: length, Body: rc}, nil
+	return &Download{Image: img, Offset: offset, Length: length, Body: s.withChecksum(ctx, img, offset, length, rc)}, nil
 }
 
 // uploadSource is the request body as the blob writer reads it: every

@@ -95,6 +95,11 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", `"`+d.Image.BlobDigest+`"`)
 	h.Set("X-Image-Meta-Os-Hash-Value", d.Image.BlobDigest)
 	h.Set("Content-Length", strconv.FormatInt(d.Length, 10))
+	if d.Image.Checksum != "" && !partial {
+		// Glance sends the hex MD5 here, and python-glanceclient verifies
+		// downloads against it.
+		h.Set("Content-Md5", d.Image.Checksum)
+	}
 	status := http.StatusOK
 	if partial {
 		h.Set("Content-Range", "bytes "+strconv.FormatInt(d.Offset, 10)+"-"+strconv.FormatInt(d.Offset+d.Length-1, 10)+"/"+strconv.FormatInt(size, 10))

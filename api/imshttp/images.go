@@ -3,6 +3,7 @@ package imshttp
 import (
 	"encoding/json"
 	"maps"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,7 +21,7 @@ import (
 var glanceCreateFields = map[string]bool{
 	"name": true, "visibility": true, "protected": true, "container_format": true, "disk_format": true,
 	"min_disk": true, "min_ram": true, "tags": true, "__os_version": true, "__description": true,
-	"enterprise_project_id": true,
+	"enterprise_project_id": true, "os_hidden": true,
 }
 
 func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
@@ -41,6 +42,7 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 		OSVersion           string   `json:"__os_version"`
 		Description         *string  `json:"__description"`
 		EnterpriseProjectID string   `json:"enterprise_project_id"`
+		Hidden              *bool    `json:"os_hidden"`
 	}
 	body, _ := json.Marshal(raw)
 	if err := httpkit.Unmarshal(body, &in); err != nil {
@@ -62,7 +64,7 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 	img, err := s.svc.ImageCreate(r.Context(), httpkit.Principal(r), service.CreateImageInput{
 		Name: in.Name, Visibility: in.Visibility, Protected: in.Protected, ContainerFormat: in.ContainerFormat,
 		DiskFormat: in.DiskFormat, MinDisk: in.MinDisk, MinRAM: in.MinRAM, Tags: in.Tags, OSVersion: in.OSVersion,
-		Description: in.Description, EnterpriseProjectID: in.EnterpriseProjectID, Props: props,
+		Description: in.Description, EnterpriseProjectID: in.EnterpriseProjectID, Hidden: in.Hidden, Props: props,
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -100,65 +102,48 @@ func (s *Server) handleQuota(w http.ResponseWriter, r *http.Request) {
 	}}})
 }
 
-// patchOp is one operation of either patch dialect. Value is raw so both
-// the IMS form (always a string) and the Glance form (any JSON) decode.
-type patchOp struct {
-	Op    string          `json:"op"`
-	Path  string          `json:"path"`
-	Value json.RawMessage `json:"value"`
+// patchMode picks the update rules from the request's content type.
+// Glance's PATCH takes only its two JSON-patch media types, as OpenStack
+// Glance does (415 otherwise, with Accept-Patch); IMS's takes
+// application/json, which the SDK sends, and Glance's v2.1 media type,
+// which Terraform's huaweicloud provider sends.
+func patchMode(r *http.Request, glance bool) (service.UpdateMode, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		mt = ""
+	}
+	switch {
+	case glance && mt == service.MediaJSONPatch21:
+		return service.UpdateGlance, nil
+	case glance && mt == service.MediaJSONPatch20:
+		return service.UpdateGlanceDraft4, nil
+	case !glance && (mt == "application/json" || mt == service.MediaJSONPatch21):
+		return service.UpdateIMS, nil
+	}
+	accept := []string{service.MediaJSONPatch20, service.MediaJSONPatch21}
+	if !glance {
+		accept = []string{"application/json", service.MediaJSONPatch21}
+	}
+	return 0, imsd.Errorf(imsd.CodeUnsupportedMedia, "The content type %q is not supported; send %s.", r.Header.Get("Content-Type"), strings.Join(accept, " or "))
 }
 
-func parsePatch(body []byte) ([]service.PatchOp, error) {
-	var ops []patchOp
-	if err := httpkit.Unmarshal(body, &ops); err != nil {
-		return nil, err
-	}
-	out := make([]service.PatchOp, 0, len(ops))
-	for _, op := range ops {
-		attr := strings.TrimPrefix(op.Path, "/")
-		if !strings.HasPrefix(op.Path, "/") || strings.Contains(attr, "/") {
-			return nil, imsd.Errorf(imsd.CodeBadRequest, "Patch path %q must be \"/<attribute>\".", op.Path)
-		}
-		v, err := patchValue(op.Value)
-		if err != nil {
-			return nil, imsd.Errorf(imsd.CodeBadRequest, "Patch value of %q must be a string, number or boolean.", op.Path)
-		}
-		if op.Op != "remove" && op.Value == nil {
-			return nil, imsd.Errorf(imsd.CodeBadRequest, "Patch operation %q on %q needs a value.", op.Op, op.Path)
-		}
-		out = append(out, service.PatchOp{Op: op.Op, Attr: attr, Value: v})
-	}
-	return out, nil
-}
-
-func patchValue(raw json.RawMessage) (string, error) {
-	if raw == nil || string(raw) == "null" {
-		return "", nil
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", err
-	}
-	switch t := v.(type) {
-	case string:
-		return t, nil
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64), nil
-	case bool:
-		return strconv.FormatBool(t), nil
-	}
-	return "", imsd.Errorf(imsd.CodeBadRequest, "unsupported value")
-}
-
-func (s *Server) update(w http.ResponseWriter, r *http.Request, mode service.UpdateMode, view api.View) {
+func (s *Server) update(w http.ResponseWriter, r *http.Request, glance bool) {
 	ctx, p := r.Context(), httpkit.Principal(r)
+	mode, err := patchMode(r, glance)
+	if err != nil {
+		if glance {
+			w.Header().Set("Accept-Patch", service.MediaJSONPatch20+", "+service.MediaJSONPatch21)
+		}
+		s.denyBadInput(w, r, "ims:images:update", err)
+		return
+	}
 	body, empty, err := httpkit.ReadBody(r)
 	if err == nil && empty {
 		err = imsd.Errorf(imsd.CodeBodyEmpty, "")
 	}
 	var ops []service.PatchOp
 	if err == nil {
-		ops, err = parsePatch(body)
+		ops, err = service.ParsePatch(body, mode)
 	}
 	if err != nil {
 		s.denyBadInput(w, r, "ims:images:update", err)
@@ -169,15 +154,19 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, mode service.Upd
 		s.writeError(w, r, err)
 		return
 	}
+	view := api.ViewIMS
+	if glance {
+		view = api.ViewGlance
+	}
 	httpkit.WriteJSON(w, http.StatusOK, api.ImageJSON(img, view))
 }
 
 func (s *Server) handleUpdateImage(w http.ResponseWriter, r *http.Request) {
-	s.update(w, r, service.UpdateIMS, api.ViewIMS)
+	s.update(w, r, false)
 }
 
 func (s *Server) handleGlanceUpdate(w http.ResponseWriter, r *http.Request) {
-	s.update(w, r, service.UpdateGlance, api.ViewGlance)
+	s.update(w, r, true)
 }
 
 // listEnums are the enumerated list filters and the values each accepts:
@@ -293,6 +282,7 @@ func parseListQuery(v url.Values, glance bool) (service.ListImagesInput, error) 
 			props[k] = s
 		}
 	}
+	notProps := map[string]string{}
 	// architecture (x86 or arm) is how Huawei's list and the Terraform data
 	// source ask for __support_arm.
 	switch get("architecture") {
@@ -300,12 +290,27 @@ func parseListQuery(v url.Values, glance bool) (service.ListImagesInput, error) 
 	case "arm":
 		props["__support_arm"] = "true"
 	case "x86":
-		q.NotProps = map[string]string{"__support_arm": "true"}
+		notProps["__support_arm"] = "true"
 	default:
 		return in, imsd.Errorf(imsd.CodeBadRequest, "architecture must be x86 or arm.")
 	}
 	if get("flavor_id") != "" {
 		return in, imsd.Errorf(imsd.CodeBadRequest, "flavor_id is not supported: this server has no flavors to match images against.")
+	}
+	if glance {
+		// Glance hides os_hidden images unless os_hidden=true asks for
+		// exactly those.
+		switch get("os_hidden") {
+		case "", "false":
+			notProps[imsd.PropHidden] = "true"
+		case "true":
+			props[imsd.PropHidden] = "true"
+		default:
+			return in, imsd.Errorf(imsd.CodeBadRequest, "os_hidden must be true or false.")
+		}
+	}
+	if len(notProps) > 0 {
+		q.PropsNot = notProps
 	}
 	if len(props) > 0 {
 		q.Props = props

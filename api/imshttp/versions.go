@@ -2,6 +2,7 @@ package imshttp
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 
@@ -47,24 +48,64 @@ func (s *Server) handleShowVersion(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, imsd.Errorf(imsd.CodeRouteNotFound, "No API version %q; see GET / for the versions.", want))
 }
 
-var imageSchemaProps = map[string]any{
-	"id": map[string]string{"type": "string"}, "name": map[string]any{"type": []string{"null", "string"}},
-	"status": map[string]string{"type": "string"}, "visibility": map[string]string{"type": "string"},
-	"protected": map[string]string{"type": "boolean"}, "tags": map[string]any{"type": "array"},
-	"disk_format": map[string]any{"type": []string{"null", "string"}}, "container_format": map[string]any{"type": []string{"null", "string"}},
-	"min_disk": map[string]string{"type": "integer"}, "min_ram": map[string]string{"type": "integer"},
-	"size": map[string]any{"type": []string{"null", "integer"}}, "owner": map[string]any{"type": []string{"null", "string"}},
-	"created_at": map[string]string{"type": "string"}, "updated_at": map[string]string{"type": "string"},
+// imageSchemaProps is the "properties" object of the image schema, built
+// from the service's attribute table so that the schema says exactly what
+// PATCH /v2/images/{id} accepts.
+func imageSchemaProps() map[string]any {
+	props := map[string]any{}
+	for _, a := range service.ImageAttributeSchemas() {
+		p := map[string]any{"description": a.Description}
+		if len(a.Types) == 1 {
+			p["type"] = a.Types[0]
+		} else {
+			p["type"] = a.Types
+		}
+		if a.Enum != nil {
+			p["enum"] = a.Enum
+		}
+		if a.Minimum != nil {
+			p["minimum"] = *a.Minimum
+		}
+		if a.Maximum != nil {
+			p["maximum"] = *a.Maximum
+		}
+		if a.Pattern != "" {
+			p["pattern"] = a.Pattern
+		}
+		if a.MaxLength > 0 {
+			if slices.Contains(a.Types, "array") {
+				p["items"] = map[string]any{"type": "string", "maxLength": a.MaxLength}
+			} else {
+				p["maxLength"] = a.MaxLength
+			}
+		} else if slices.Contains(a.Types, "array") {
+			p["items"] = map[string]any{"type": "string"}
+		}
+		if a.ReadOnly {
+			p["readOnly"] = true
+		}
+		props[a.Name] = p
+	}
+	return props
+}
+
+// imageSchema is the Glance image schema: the table's attributes, and
+// custom properties as strings.
+func imageSchema() map[string]any {
+	return map[string]any{"name": "image", "properties": imageSchemaProps(),
+		"additionalProperties": map[string]any{"type": "string", "maxLength": service.PropertyMaxLength},
+		"links":                []map[string]string{{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"}, {"rel": "describedby", "href": "{schema}"}}}
 }
 
 func (s *Server) handleImageSchema(w http.ResponseWriter, r *http.Request) {
-	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"name": "image", "properties": imageSchemaProps, "additionalProperties": map[string]string{"type": "string"},
-		"links": []map[string]string{{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"}, {"rel": "describedby", "href": "{schema}"}}})
+	httpkit.WriteJSON(w, http.StatusOK, imageSchema())
 }
 
 func (s *Server) handleImagesSchema(w http.ResponseWriter, r *http.Request) {
+	item := imageSchema()
+	delete(item, "links")
 	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"name": "images",
-		"properties": map[string]any{"images": map[string]any{"type": "array", "items": map[string]any{"name": "image", "properties": imageSchemaProps}},
+		"properties": map[string]any{"images": map[string]any{"type": "array", "items": item},
 			"schema": map[string]string{"type": "string"}, "first": map[string]string{"type": "string"}, "next": map[string]string{"type": "string"}},
 		"links": []map[string]string{{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"}, {"rel": "describedby", "href": "{schema}"}}})
 }

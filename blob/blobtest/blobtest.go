@@ -14,6 +14,7 @@ package blobtest
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -84,6 +85,12 @@ func Digest(p []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// MD5 returns the lower-case hex MD5 of p, the checksum Commit must report.
+func MD5(p []byte) string {
+	sum := md5.Sum(p)
+	return hex.EncodeToString(sum[:])
+}
+
 // Random returns n pseudo-random bytes determined by seed.
 func Random(seed uint64, n int) []byte {
 	p := make([]byte, n)
@@ -117,6 +124,9 @@ func put(t *testing.T, s imsd.BlobStore, p []byte) imsd.BlobInfo {
 	}
 	if want := Digest(p); info.Digest != want || info.Size != int64(len(p)) {
 		t.Fatalf("Commit = %s (%d bytes), want %s (%d bytes)", info.Digest, info.Size, want, len(p))
+	}
+	if want := MD5(p); info.MD5 != want {
+		t.Fatalf("Commit MD5 = %q, want %s", info.MD5, want)
 	}
 	return info
 }
@@ -200,12 +210,19 @@ func mustDelete(t *testing.T, s imsd.BlobStore, digests ...string) {
 // hashReader returns the SHA-256 and length of what r yields.
 func hashReader(t *testing.T, r io.Reader) (string, int64) {
 	t.Helper()
-	h := sha256.New()
-	n, err := io.Copy(h, r)
+	sha, _, n := hashesReader(t, r)
+	return sha, n
+}
+
+// hashesReader returns the SHA-256, the MD5 and the length of what r yields.
+func hashesReader(t *testing.T, r io.Reader) (sha, sum string, n int64) {
+	t.Helper()
+	h, m := sha256.New(), md5.New()
+	n, err := io.Copy(io.MultiWriter(h, m), r)
 	if err != nil {
 		t.Fatalf("read: %v", err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), n
+	return hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(m.Sum(nil)), n
 }
 
 // onlyReader hides every method but Read, so io.Copy into a writer takes

@@ -41,8 +41,8 @@ func testCommitVisibility(t *testing.T, s imsd.BlobStore) {
 	if err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
-	if info.Digest != digest || info.Size != int64(len(data)) {
-		t.Fatalf("Commit = %+v, want digest %s size %d", info, digest, len(data))
+	if info.Digest != digest || info.Size != int64(len(data)) || info.MD5 != MD5(data) {
+		t.Fatalf("Commit = %+v, want digest %s, MD5 %s, size %d", info, digest, MD5(data), len(data))
 	}
 	if info.ModTime.Before(before) || info.ModTime.After(time.Now().Add(time.Minute)) {
 		t.Errorf("Commit ModTime = %v, want about now", info.ModTime)
@@ -76,11 +76,12 @@ func testCommitVisibility(t *testing.T, s imsd.BlobStore) {
 
 func testDigest(t *testing.T, s imsd.BlobStore) {
 	ctx := t.Context()
-	vectors := []struct{ data, digest string }{
-		{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-		{"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+	// SHA-256 vectors of FIPS 180-2, MD5 vectors of RFC 1321.
+	vectors := []struct{ data, digest, md5 string }{
+		{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "d41d8cd98f00b204e9800998ecf8427e"},
+		{"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "900150983cd24fb0d6963f7d28e17f72"},
 		{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-			"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+			"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "8215ef0796a20bcaaae116d3876c664a"},
 	}
 	for _, v := range vectors {
 		w, err := s.Create(ctx)
@@ -96,8 +97,8 @@ func testDigest(t *testing.T, s imsd.BlobStore) {
 		if err != nil {
 			t.Fatalf("Commit(%q) with its own digest: %v", v.data, err)
 		}
-		if info.Digest != v.digest || info.Size != int64(len(v.data)) {
-			t.Fatalf("Commit(%q) = %+v, want %s", v.data, info, v.digest)
+		if info.Digest != v.digest || info.Size != int64(len(v.data)) || info.MD5 != v.md5 {
+			t.Fatalf("Commit(%q) = %+v, want %s, MD5 %s", v.data, info, v.digest, v.md5)
 		}
 		requireContent(t, s, v.digest, []byte(v.data))
 		mustDelete(t, s, v.digest)
@@ -250,7 +251,7 @@ func testRangeReads(t *testing.T, s imsd.BlobStore) {
 
 func testLarge(t *testing.T, s imsd.BlobStore) {
 	ctx := t.Context()
-	want, _ := hashReader(t, io.LimitReader(newSource(7), LargeSize))
+	want, wantMD5, _ := hashesReader(t, io.LimitReader(newSource(7), LargeSize))
 	for _, path := range []string{"ReadFrom", "Write"} {
 		w, err := s.Create(ctx)
 		if err != nil {
@@ -271,8 +272,8 @@ func testLarge(t *testing.T, s imsd.BlobStore) {
 		if err != nil {
 			t.Fatalf("%s: Commit: %v", path, err)
 		}
-		if info.Digest != want || info.Size != LargeSize {
-			t.Fatalf("%s: Commit = %+v, want %s, %d bytes", path, info, want, LargeSize)
+		if info.Digest != want || info.Size != LargeSize || info.MD5 != wantMD5 {
+			t.Fatalf("%s: Commit = %+v, want %s, MD5 %s, %d bytes", path, info, want, wantMD5, LargeSize)
 		}
 	}
 	r, err := s.Open(ctx, want, 0, -1)
@@ -324,8 +325,8 @@ func testConcurrentWriters(t *testing.T, s imsd.BlobStore) {
 	}
 	wantSet := map[string]bool{}
 	for i, data := range contents {
-		if d := Digest(data); results[i].Digest != d || results[i].Size != int64(len(data)) {
-			t.Fatalf("writer %d committed %+v, want %s (%d bytes)", i, results[i], d, len(data))
+		if d := Digest(data); results[i].Digest != d || results[i].Size != int64(len(data)) || results[i].MD5 != MD5(data) {
+			t.Fatalf("writer %d committed %+v, want %s, MD5 %s (%d bytes)", i, results[i], d, MD5(data), len(data))
 		}
 		wantSet[results[i].Digest] = true
 	}

@@ -3,6 +3,7 @@ package s3
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -24,16 +25,19 @@ import (
 var errClosed = errors.New("s3: blob writer already committed or cancelled")
 
 // writer is a staged write. The caller's goroutine fills a part buffer and
-// hashes it; full parts are uploaded by background goroutines, at most
-// s.concurrency at a time, so a writer holds at most concurrency+1 buffers
-// whatever the blob size. It is not safe for concurrent use, and must be
-// finished with Commit or Cancel.
+// hashes it with SHA-256; an MD5 goroutine hashes the parts in order while
+// they upload; full parts are uploaded by background goroutines, at most
+// s.concurrency at a time. A part keeps its upload slot until both its
+// upload and its MD5 are done, so a writer holds at most concurrency+1
+// buffers whatever the blob size. It is not safe for concurrent use, and
+// must be finished with Commit or Cancel.
 type writer struct {
 	s      *Store
 	key    string // staging key
 	ctx    context.Context
 	cancel context.CancelFunc // stops the part uploads
-	h      hash.Hash
+	h      hash.Hash          // SHA-256, on the caller's goroutine
+	md5    hash.Hash          // MD5, on the md5er goroutine once it runs
 	size   int64
 
 	cur  *[]byte // part being filled, or nil
@@ -43,12 +47,23 @@ type writer struct {
 
 	uploadID *string // set by the first full part
 	slots    chan struct{}
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	parts    []types.CompletedPart // guarded by mu
-	upErr    error                 // first upload error; guarded by mu
+	// md5q feeds the md5er goroutine (started with the first part); it
+	// closes each part's done channel once the part is hashed, and
+	// md5Exited when md5q is closed and drained.
+	md5q      chan md5Part
+	md5Exited chan struct{}
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	parts     []types.CompletedPart // guarded by mu
+	upErr     error                 // first upload error; guarded by mu
 
 	held, peak atomic.Int32 // buffers held, and the most ever held (tests)
+}
+
+// md5Part is one part on its way through the md5er.
+type md5Part struct {
+	p    []byte
+	done chan struct{}
 }
 
 func newWriter(ctx context.Context, s *Store, key string) *writer {
@@ -56,7 +71,42 @@ func newWriter(ctx context.Context, s *Store, key string) *writer {
 	return &writer{
 		s: s, key: key, ctx: ctx, cancel: cancel,
 		h:     sha256.New(),
+		md5:   md5.New(),
 		slots: make(chan struct{}, s.concurrency),
+	}
+}
+
+// md5er hashes parts in the order they were submitted until md5q closes.
+func (w *writer) md5er() {
+	defer close(w.md5Exited)
+	for p := range w.md5q {
+		w.md5.Write(p.p)
+		close(p.done)
+	}
+}
+
+// hashMD5 queues a part for the md5er, starting it on first use, and
+// returns the channel closed once the part is hashed. It never blocks: a
+// part is queued only while it holds one of the concurrency upload slots,
+// and the queue has room for all of them.
+func (w *writer) hashMD5(p []byte) <-chan struct{} {
+	if w.md5q == nil {
+		w.md5q = make(chan md5Part, cap(w.slots))
+		w.md5Exited = make(chan struct{})
+		go w.md5er()
+	}
+	done := make(chan struct{})
+	w.md5q <- md5Part{p, done}
+	return done
+}
+
+// stopMD5 ends the md5er once every queued part is hashed. After it the
+// caller's goroutine owns md5 again.
+func (w *writer) stopMD5() {
+	if w.md5q != nil {
+		close(w.md5q)
+		<-w.md5Exited
+		w.md5q = nil
 	}
 }
 
@@ -173,8 +223,11 @@ func (w *writer) startPart(buf *[]byte, n int) error {
 		<-w.slots
 		return err
 	}
+	hashed := w.hashMD5((*buf)[:n])
 	w.wg.Go(func() {
-		defer func() { w.putBuf(buf); <-w.slots }()
+		// The buffer and the slot are free once the part is both
+		// uploaded and hashed.
+		defer func() { <-hashed; w.putBuf(buf); <-w.slots }()
 		out, err := w.s.client.UploadPart(w.ctx, &awss3.UploadPartInput{
 			Bucket:        &w.s.bucket,
 			Key:           &w.key,
@@ -214,6 +267,7 @@ func (w *writer) stop(ctx context.Context) error {
 	w.done = true
 	w.cancel()
 	w.wg.Wait()
+	w.stopMD5()
 	if w.cur != nil {
 		w.putBuf(w.cur)
 		w.cur = nil
@@ -240,7 +294,12 @@ func (w *writer) Commit(ctx context.Context, expectDigest string) (imsd.BlobInfo
 	if err != nil {
 		return imsd.BlobInfo{}, err
 	}
-	return w.s.Stat(ctx, digest)
+	info, err := w.s.Stat(ctx, digest)
+	if err != nil {
+		return imsd.BlobInfo{}, err
+	}
+	info.MD5 = hex.EncodeToString(w.md5.Sum(nil))
+	return info, nil
 }
 
 func (w *writer) commit(ctx context.Context, expectDigest string) (string, error) {
@@ -301,6 +360,7 @@ func (w *writer) putSmall(ctx context.Context, expectDigest string) (string, err
 		body = (*w.cur)[:w.fill]
 	}
 	w.h.Write(body)
+	w.md5.Write(body)
 	digest := hex.EncodeToString(w.h.Sum(nil))
 	if expectDigest != "" && !strings.EqualFold(expectDigest, digest) {
 		return "", fmt.Errorf("s3: got %s, want %s: %w", digest, expectDigest, imsd.ErrDigestMismatch)

@@ -89,6 +89,24 @@ func (q *queries) ImageDelete(ctx context.Context, id string) error {
 	return q.change(ctx, "delete image "+id, `DELETE FROM images WHERE id = ?`, id)
 }
 
+// ImageSetChecksum sets the checksum of the images of digest that have
+// none, in one statement, so it never overwrites a concurrent change to
+// another field.
+func (q *queries) ImageSetChecksum(ctx context.Context, digest, checksum string) (int, error) {
+	if digest == "" {
+		return 0, nil
+	}
+	res, err := q.write.ExecContext(ctx, q.rebind(`UPDATE images SET checksum = ? WHERE blob_digest = ? AND checksum = ''`), checksum, digest)
+	if err != nil {
+		return 0, q.mapErr("set checksum", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, q.mapErr("set checksum", err)
+	}
+	return int(n), nil
+}
+
 // BlobRefCount counts the images of any domain and status whose blob is
 // digest; the empty digest is referenced by nothing.
 func (q *queries) BlobRefCount(ctx context.Context, digest string) (int, error) {

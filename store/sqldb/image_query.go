@@ -96,12 +96,15 @@ func (q *queries) imageWhere(iq imsd.ImageQuery) *where {
 		w.add(q.d.JSONValue("i.props")+" = ?", k, iq.Props[k])
 	}
 	keys = keys[:0]
-	for k := range iq.NotProps {
+	for k := range iq.PropsNot {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		w.add("COALESCE("+q.d.JSONValue("i.props")+", '') <> ?", k, iq.NotProps[k])
+		w.add("COALESCE("+q.d.JSONValue("i.props")+", '') <> ?", k, iq.PropsNot[k])
+	}
+	if iq.MissingChecksum {
+		w.add("i.blob_digest <> '' AND i.checksum = ''")
 	}
 	if iq.Tag != "" {
 		w.add(q.d.JSONArrayContains("i.tags"), iq.Tag)

@@ -154,6 +154,42 @@ func (s *suite) testImage(t *testing.T) {
 		must(t, err)
 		wantErr(t, st.ImageDelete(t.Context(), img.ID), imsd.ErrNotFound)
 	})
+	s.run(t, "ImageSetChecksum", func(t *testing.T, st imsd.Store) {
+		digest, other := fmt.Sprintf("%064x", 100), fmt.Sprintf("%064x", 200)
+		var imgs []*imsd.Image
+		for n, c := range []struct {
+			domain, digest, checksum string
+		}{
+			{id("domain", 1), digest, ""},
+			{id("domain", 2), digest, ""},
+			{id("domain", 1), digest, "kept"},
+			{id("domain", 1), other, ""},
+			{id("domain", 1), "", ""},
+		} {
+			img := newImage(n, c.domain)
+			img.BlobDigest, img.Checksum = c.digest, c.checksum
+			must(t, st.ImageInsert(t.Context(), img))
+			imgs = append(imgs, img)
+		}
+		n, err := st.ImageSetChecksum(t.Context(), digest, "md5")
+		must(t, err)
+		if n != 2 {
+			t.Fatalf("ImageSetChecksum set %d images, want 2", n)
+		}
+		for i, want := range []string{"md5", "md5", "kept", "", ""} {
+			got, err := st.ImageGet(t.Context(), imgs[i].ID)
+			must(t, err)
+			w := imgs[i].Clone()
+			w.Checksum = want
+			check(t, fmt.Sprintf("image %d", i), got, w)
+		}
+		if n, err := st.ImageSetChecksum(t.Context(), digest, "again"); err != nil || n != 0 {
+			t.Fatalf("second ImageSetChecksum = %d, %v; want 0", n, err)
+		}
+		if n, err := st.ImageSetChecksum(t.Context(), "", "x"); err != nil || n != 0 {
+			t.Fatalf("ImageSetChecksum of no digest = %d, %v; want 0", n, err)
+		}
+	})
 	s.run(t, "BlobRefCount", func(t *testing.T, st imsd.Store) {
 		shared, single := fmt.Sprintf("%064x", 100), fmt.Sprintf("%064x", 200)
 		for n, c := range []struct {

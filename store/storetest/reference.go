@@ -71,6 +71,14 @@ func seedCatalogue(t *testing.T, q imsd.Queries) *catalogue {
 				img.Tags = append(img.Tags, tag)
 			}
 		}
+		// Every third image has no data; of the others, every second one
+		// has no checksum (stored before MD5s were computed).
+		if n%3 != 0 {
+			img.BlobDigest = fmt.Sprintf("%064x", n)
+			if n%2 == 0 {
+				img.Checksum = fmt.Sprintf("%032x", n)
+			}
+		}
 		if domain == c.domainA && n >= catalogueLive {
 			img.Status = imsd.ImageDeleted
 		}
@@ -102,8 +110,11 @@ func match(img *imsd.Image, q imsd.ImageQuery) bool {
 		got, has := img.Properties[k]
 		ok = ok && has && got == v
 	}
-	for k, v := range q.NotProps {
+	for k, v := range q.PropsNot {
 		ok = ok && img.Properties[k] != v
+	}
+	if q.MissingChecksum {
+		ok = ok && img.BlobDigest != "" && img.Checksum == ""
 	}
 	for _, c := range q.CreatedAt {
 		ok = ok && c.Match(img.CreatedAt)
