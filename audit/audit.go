@@ -102,21 +102,11 @@ const ListAction = "cts:trace:list"
 // MaxLimit is the largest page List returns.
 const MaxLimit = 1000
 
-// Query filters an account's audit events; see imsd.AuditQuery.
-type Query struct {
-	From, To   time.Time
-	UserID     string
-	ResourceID string
-	Decision   string
-	Route      string
-	Marker     string
-	// Limit is 1 to MaxLimit (default 100).
-	Limit int
-}
-
-// List returns a page of the caller's account's events, newest first, and
-// the marker of the next page ("" at the end).
-func (s *Service) List(ctx context.Context, p *imsd.Principal, q Query) ([]*imsd.AuditEvent, string, error) {
+// List returns a page of the caller's account's events matching q (whose
+// DomainID is ignored: it is always the caller's), newest first, and the
+// marker of the next page ("" at the end). q.Limit is 1 to MaxLimit
+// (default 100).
+func (s *Service) List(ctx context.Context, p *imsd.Principal, q imsd.AuditQuery) ([]*imsd.AuditEvent, string, error) {
 	imsd.MarkAuthorized(ctx)
 	if p == nil {
 		return nil, "", imsd.Errorf(imsd.CodeAuthFailed, "")
@@ -137,8 +127,9 @@ func (s *Service) List(ctx context.Context, p *imsd.Principal, q Query) ([]*imsd
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
-	evs, err := s.store.AuditList(ctx, imsd.AuditQuery{DomainID: p.DomainID, From: q.From, To: q.To, UserID: q.UserID,
-		ResourceID: q.ResourceID, Decision: q.Decision, Route: q.Route, Marker: q.Marker, Limit: q.Limit + 1})
+	limit := q.Limit
+	q.DomainID, q.Limit = p.DomainID, limit+1
+	evs, err := s.store.AuditList(ctx, q)
 	if errors.Is(err, imsd.ErrNotFound) && q.Marker != "" {
 		return nil, "", imsd.Errorf(imsd.CodeBadRequest, "marker is not an audit event id of this account.")
 	}
@@ -146,8 +137,8 @@ func (s *Service) List(ctx context.Context, p *imsd.Principal, q Query) ([]*imsd
 		return nil, "", imsd.Internal(err, "list audit events")
 	}
 	next := ""
-	if len(evs) > q.Limit {
-		evs = evs[:q.Limit]
+	if len(evs) > limit {
+		evs = evs[:limit]
 		next = evs[len(evs)-1].ID
 	}
 	return evs, next, nil

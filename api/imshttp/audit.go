@@ -1,7 +1,6 @@
 package imshttp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
@@ -53,7 +52,9 @@ func (s *Server) audited(rt api.Route, next http.HandlerFunc) http.HandlerFunc {
 			e.SourceIP = host
 		}
 		write := r.Method != http.MethodGet && r.Method != http.MethodHead
-		cw := &captureWriter{ResponseWriter: w, keep: write}
+		// Writes keep the start of their answer for the id they created;
+		// reads only an error answer, for its code.
+		cw := &statusWriter{ResponseWriter: w, headMax: maxCapture, headAll: write}
 		next(cw, r.WithContext(httpkit.WithAuditEvent(r.Context(), e)))
 		e.Status = cw.status
 		if e.Status == 0 {
@@ -82,13 +83,16 @@ func (s *Server) audited(rt api.Route, next http.HandlerFunc) http.HandlerFunc {
 			}
 		}
 		var created string
-		e.Code, created, e.ResourceID = answerFacts(cw.head.Bytes(), e.ResourceID)
+		e.Code, created, e.ResourceID = answerFacts(cw.head, e.ResourceID)
 		if e.ResourceType == "" {
 			e.ResourceType = created
 		}
 		s.audit.Record(r.Context(), e)
 	}
 }
+
+// maxCapture bounds the answer bytes kept for the audit trail.
+const maxCapture = 8 << 10
 
 // answerFacts reads the error code from the first bytes of a JSON answer
 // and, when id is still unknown, the type and id of what the answer
@@ -131,41 +135,9 @@ func answerFacts(head []byte, id string) (code, typ, newID string) {
 	return code, "", newID
 }
 
-// captureWriter records the status and, when keep is set, the first
-// bytes of the answer.
-type captureWriter struct {
-	http.ResponseWriter
-	status int
-	keep   bool
-	head   bytes.Buffer
-}
-
-// maxCapture bounds the answer bytes kept for the audit trail.
-const maxCapture = 8 << 10
-
-func (w *captureWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *captureWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	if (w.keep || w.status >= 400) && w.head.Len() < maxCapture {
-		w.head.Write(b[:min(len(b), maxCapture-w.head.Len())])
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // AuditLister lists an account's audit trail (audit.Service).
 type AuditLister interface {
-	List(ctx context.Context, p *imsd.Principal, q audit.Query) ([]*imsd.AuditEvent, string, error)
+	List(ctx context.Context, p *imsd.Principal, q imsd.AuditQuery) ([]*imsd.AuditEvent, string, error)
 }
 
 // SetAuditLister sets the service behind ListAuditEvents.
@@ -200,7 +172,7 @@ type auditEventJSON struct {
 // marker.
 func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	q := audit.Query{UserID: v.Get("user_id"), ResourceID: v.Get("resource_id"), Decision: v.Get("decision"),
+	q := imsd.AuditQuery{UserID: v.Get("user_id"), ResourceID: v.Get("resource_id"), Decision: v.Get("decision"),
 		Route: v.Get("api"), Marker: v.Get("marker")}
 	var err error
 	for _, f := range []struct {

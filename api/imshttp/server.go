@@ -219,10 +219,16 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
+// statusWriter records the status and size of an answer and, for the
+// audit trail, keeps its first headMax bytes: of every answer when headAll
+// is set, else of error answers (status 400 and above) only.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status  int
+	bytes   int64
+	headMax int
+	headAll bool
+	head    []byte
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -235,6 +241,9 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if room := w.headMax - len(w.head); room > 0 && (w.headAll || w.status >= 400) {
+		w.head = append(w.head, b[:min(len(b), room)]...)
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
