@@ -141,7 +141,7 @@ func (s *Service) receive(ctx context.Context, img *imsd.Image, body io.Reader) 
 	if err := checkUploadedFormat(img, sniff, w.Size(), limit); err != nil {
 		return imsd.BlobInfo{}, diskfmt.Info{}, err
 	}
-	info, err := w.Commit(ctx, "")
+	info, err := s.commitBlob(ctx, w, "")
 	if err != nil {
 		return imsd.BlobInfo{}, diskfmt.Info{}, internal(err, "commit blob")
 	}
