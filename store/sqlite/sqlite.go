@@ -69,6 +69,17 @@ func isCode(codes ...int) func(error) bool {
 // Store is the SQLite metadata store.
 type Store struct {
 	*sqldb.DB
+	write *sql.DB
+}
+
+// BackupTo writes a consistent copy of the database to path (which must not
+// exist) with VACUUM INTO, while other connections and processes keep
+// reading and writing.
+func (s *Store) BackupTo(ctx context.Context, path string) error {
+	if _, err := s.write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", path, err)
+	}
+	return nil
 }
 
 // Options tune OpenOptions. The zero value is what Open does.
@@ -141,7 +152,7 @@ func OpenOptions(path string, opts Options) (*Store, error) {
 		*opts.Report = *rep
 	}
 	if memory {
-		st := &Store{sqldb.New(dialect, write, nil)}
+		st := &Store{DB: sqldb.New(dialect, write, nil), write: write}
 		st.SetKnownMigrations(known)
 		return st, nil
 	}
@@ -153,7 +164,7 @@ func OpenOptions(path string, opts Options) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	st := &Store{sqldb.New(dialect, write, read)}
+	st := &Store{DB: sqldb.New(dialect, write, read), write: write}
 	st.SetKnownMigrations(known)
 	st.SetBlobLocker(&fileBlobLock{path: path + "-blobs.lock"})
 	return st, nil
