@@ -92,6 +92,9 @@ type Queries interface {
 	// BlobPinned reports whether the blob digest was pinned at or after
 	// since.
 	BlobPinned(ctx context.Context, digest string, since time.Time) (bool, error)
+	// BlobUnpin removes the pin of the digest if it was made at exactly at
+	// (no later commit re-pinned it); it is not an error when there is none.
+	BlobUnpin(ctx context.Context, digest string, at time.Time) error
 	// BlobPinsPurge removes the pins older than before and counts them.
 	BlobPinsPurge(ctx context.Context, before time.Time) (int, error)
 

@@ -10,13 +10,21 @@ import (
 
 // GCOptions tune one garbage collection.
 type GCOptions struct {
-	// Grace is the age below which unreferenced blobs, blob pins and
-	// staged writes are kept.
+	// Grace is the age below which unreferenced blobs and staged writes
+	// are kept; a commit's pin protects its blob for Grace, and at least
+	// 15 minutes.
 	Grace time.Duration
 	// DryRun reports the blobs that would be deleted and deletes nothing;
 	// staged writes and pins are left alone and not counted.
 	DryRun bool
 }
+
+// minPinAge is how long a commit's pin protects its blob at least, whatever
+// the grace period: the pin only has to outlive the moment between the
+// commit and the transaction recording the reference (milliseconds), and a
+// grace period of a few milliseconds (tests, impatient operators) must not
+// shorten that.
+const minPinAge = 15 * time.Minute
 
 // GCResult reports what one garbage collection removed (or, in a dry run,
 // would remove).
@@ -48,14 +56,16 @@ func (s *Service) GC(ctx context.Context, grace time.Duration) (GCResult, error)
 // would not protect it.
 func (s *Service) GCWith(ctx context.Context, o GCOptions) (GCResult, error) {
 	var res GCResult
-	cutoff := s.Now().Add(-o.Grace)
+	now := s.Now()
+	cutoff := now.Add(-o.Grace)
+	pinCutoff := now.Add(-max(o.Grace, minPinAge))
 	if !o.DryRun {
 		n, err := s.blobs.PurgeStaging(ctx, cutoff)
 		if err != nil {
 			return res, err
 		}
 		res.StagingPurged = n
-		if res.PinsPurged, err = s.store.BlobPinsPurge(ctx, cutoff); err != nil {
+		if res.PinsPurged, err = s.store.BlobPinsPurge(ctx, pinCutoff); err != nil {
 			return res, err
 		}
 	}
@@ -64,7 +74,7 @@ func (s *Service) GCWith(ctx context.Context, o GCOptions) (GCResult, error) {
 		if b.ModTime.After(cutoff) {
 			return nil
 		}
-		keep, err := s.blobInUse(ctx, b.Digest, cutoff)
+		keep, err := s.blobInUse(ctx, b.Digest, pinCutoff)
 		if err != nil {
 			return err
 		}
@@ -85,7 +95,7 @@ func (s *Service) GCWith(ctx context.Context, o GCOptions) (GCResult, error) {
 			res.Deleted = append(res.Deleted, b)
 			continue
 		}
-		deleted, err := s.collectBlob(ctx, b, cutoff)
+		deleted, err := s.collectBlob(ctx, b, cutoff, pinCutoff)
 		if errors.Is(err, imsd.ErrConflict) {
 			res.BlobsBusy++
 			continue
@@ -104,19 +114,19 @@ func (s *Service) GCWith(ctx context.Context, o GCOptions) (GCResult, error) {
 }
 
 // blobInUse reports whether an image references the blob or a commit
-// pinned it since cutoff.
-func (s *Service) blobInUse(ctx context.Context, digest string, cutoff time.Time) (bool, error) {
+// pinned it since pinCutoff.
+func (s *Service) blobInUse(ctx context.Context, digest string, pinCutoff time.Time) (bool, error) {
 	refs, err := s.store.BlobRefCount(ctx, digest)
 	if err != nil || refs > 0 {
 		return refs > 0, err
 	}
-	return s.store.BlobPinned(ctx, digest, cutoff)
+	return s.store.BlobPinned(ctx, digest, pinCutoff)
 }
 
 // collectBlob deletes the blob unless it is in use or was refreshed since
 // cutoff, holding the blob lock exclusively: ErrConflict when a commit
 // holds it.
-func (s *Service) collectBlob(ctx context.Context, b imsd.BlobInfo, cutoff time.Time) (bool, error) {
+func (s *Service) collectBlob(ctx context.Context, b imsd.BlobInfo, cutoff, pinCutoff time.Time) (bool, error) {
 	unlock, err := s.store.TryLockBlobsExclusive(ctx)
 	if err != nil {
 		return false, err
@@ -124,7 +134,7 @@ func (s *Service) collectBlob(ctx context.Context, b imsd.BlobInfo, cutoff time.
 	defer unlock()
 	// Re-check under the lock: a copy or a deduplicated upload may have
 	// started using it since the walk.
-	if inUse, err := s.blobInUse(ctx, b.Digest, cutoff); err != nil || inUse {
+	if inUse, err := s.blobInUse(ctx, b.Digest, pinCutoff); err != nil || inUse {
 		return false, err
 	}
 	if cur, err := s.blobs.Stat(ctx, b.Digest); err != nil || cur.ModTime.After(cutoff) {
@@ -142,7 +152,9 @@ func (s *Service) collectBlob(ctx context.Context, b imsd.BlobInfo, cutoff time.
 // commitBlob commits a staged blob and pins it while holding the store's
 // blob lock shared, so that garbage collection on any node cannot delete
 // the blob before the caller records a reference to it: the pin protects
-// it for the GC grace period. Every commit of image data goes through here.
+// it for the GC grace period (at least 15 minutes). The returned ModTime is
+// the pin's time; once the reference is recorded, the caller hands it to
+// unpinBlob. Every commit of image data goes through here.
 func (s *Service) commitBlob(ctx context.Context, w imsd.BlobWriter, expectDigest string) (imsd.BlobInfo, error) {
 	unlock, err := s.store.LockBlobsShared(ctx)
 	if err != nil {
@@ -153,8 +165,19 @@ func (s *Service) commitBlob(ctx context.Context, w imsd.BlobWriter, expectDiges
 	if err != nil {
 		return info, err
 	}
-	if err := s.store.BlobPin(background(ctx), info.Digest, s.Now()); err != nil {
+	info.ModTime = s.Now().Truncate(time.Microsecond) // what the store keeps
+	if err := s.store.BlobPin(background(ctx), info.Digest, info.ModTime); err != nil {
 		return info, err
 	}
 	return info, nil
+}
+
+// unpinBlob drops the pin commitBlob made once an image references the
+// blob, so that deleting that image frees the data at the next collection.
+// A later commit's pin of the same content is left alone. Failing only
+// delays the collection, so it is logged.
+func (s *Service) unpinBlob(ctx context.Context, info imsd.BlobInfo) {
+	if err := s.store.BlobUnpin(background(ctx), info.Digest, info.ModTime); err != nil {
+		s.log.Warn("unpin blob", "digest", info.Digest, "err", err)
+	}
 }

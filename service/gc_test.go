@@ -200,3 +200,23 @@ func TestCommitWaitsForGCDeletion(t *testing.T) {
 		t.Fatalf("the commit did not pin its blob: %v %v", pinned, err)
 	}
 }
+
+// TestUnpinLeavesLaterPins: once an upload recorded its reference it drops
+// its own pin (so deleting the image frees the data at the next run), but
+// not the pin of a later commit of the same content still in flight.
+func TestUnpinLeavesLaterPins(t *testing.T) {
+	f := newGCFixture(t)
+	first := f.commit(t, []byte("same content"))
+	f.advance(time.Second)
+	second := f.commit(t, []byte("same content")) // deduplicated
+	f.svc.unpinBlob(t.Context(), first)
+	res, err := f.svc.GCWith(t.Context(), GCOptions{Grace: time.Nanosecond})
+	if err != nil || res.BlobsDeleted != 0 || !f.exists(t, first.Digest) {
+		t.Fatalf("GC while the second commit is unrecorded: %+v %v", res, err)
+	}
+	f.svc.unpinBlob(t.Context(), second)
+	res, err = f.svc.GCWith(t.Context(), GCOptions{Grace: time.Nanosecond})
+	if err != nil || res.BlobsDeleted != 1 || f.exists(t, first.Digest) {
+		t.Fatalf("GC once both pins are dropped: %+v %v", res, err)
+	}
+}

@@ -99,6 +99,7 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		s.finishUpload(ctx, img, imsd.ImageKilled)
 		return nil, err
 	}
+	s.unpinBlob(ctx, info)
 	s.log.Info("image uploaded", "image_id", out.ID, "bytes", out.Size, "format", sniff.Format, "digest", out.BlobDigest)
 	return out, nil
 }

@@ -27,6 +27,12 @@ func (q *queries) BlobPinned(ctx context.Context, digest string, since time.Time
 	return n > 0, err
 }
 
+// BlobUnpin removes the pin of digest made at exactly at.
+func (q *queries) BlobUnpin(ctx context.Context, digest string, at time.Time) error {
+	_, err := q.write.ExecContext(ctx, q.rebind(`DELETE FROM blob_pins WHERE digest = ? AND pinned_at = ?`), digest, q.t(at))
+	return q.mapErr("unpin blob "+digest, err)
+}
+
 // BlobPinsPurge removes pins older than before.
 func (q *queries) BlobPinsPurge(ctx context.Context, before time.Time) (int, error) {
 	res, err := q.write.ExecContext(ctx, q.rebind(`DELETE FROM blob_pins WHERE pinned_at < ?`), q.t(before))

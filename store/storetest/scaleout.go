@@ -40,6 +40,12 @@ func (s *suite) testScaleOut(t *testing.T) {
 		pinned(d1, at(time.Second), true)
 		must(t, st.InTx(t.Context(), func(q imsd.Queries) error { return q.BlobPin(t.Context(), d2, at(0)) }))
 		pinned(d2, at(0), true)
+		// Unpinning takes back only the pin made at that time.
+		must(t, st.BlobUnpin(t.Context(), d1, at(0))) // re-pinned at 2 min since
+		pinned(d1, at(time.Second), true)
+		must(t, st.BlobUnpin(t.Context(), d1, at(2*time.Minute)))
+		pinned(d1, at(-time.Hour), false)
+		must(t, st.BlobUnpin(t.Context(), d1, at(2*time.Minute))) // none left: fine
 	})
 	s.run(t, "BlobLock", func(t *testing.T, st imsd.Store) {
 		ctx := t.Context()
