@@ -177,9 +177,27 @@ func newCluster(t *testing.T) *cluster {
 	c.s3URL = c.s3Proxy.srv.URL
 	c.bucket = "imsd-cluster-" + service.NewHexID()[:12]
 	c.keyFile = filepath.Join(t.TempDir(), "master.key")
+	c.setFlags()
+	return c
+}
+
+// setFlags derives the flags every process of the cluster gets.
+func (c *cluster) setFlags() {
 	c.baseFlags = []string{"--postgres-url", c.pgURL, "--s3-endpoint", c.s3URL, "--s3-bucket", c.bucket,
 		"--s3-region", c.s3.Region, "--s3-access-key", c.s3.AccessKey, "--master-key-file", c.keyFile}
-	return c
+}
+
+// run runs an operator command of the binary with the cluster's flags and
+// returns its standard output, failing the test when it fails.
+func (c *cluster) run(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(c.bin, append(args, c.baseFlags...)...)
+	cmd.Env = c.env()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("imsd %s: %v\n%s", strings.Join(args, " "), err, exitStderr(err))
+	}
+	return string(out)
 }
 
 // env is the environment of every imsd process: the S3 secret key only
