@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -61,6 +62,10 @@ type Config struct {
 	// NodeName names this node in job leases, logs and metrics (default
 	// the host name). Nodes sharing a database should have distinct names.
 	NodeName string
+	// PublicURL is the URL clients reach the service at (a load balancer
+	// in front of several nodes), written into bootstrap.json; default the
+	// listen address.
+	PublicURL string
 	// MasterKeyFile is the 32-byte key sealing secret keys and tokens
 	// (default DataDir/master.key, created when missing). Every node of a
 	// database needs the same key; a node with another key refuses to
@@ -277,6 +282,9 @@ func (a *App) Bootstrap(ctx context.Context) error {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	creds.Endpoint = a.Endpoint()
+	if a.cfg.PublicURL != "" {
+		creds.Endpoint = strings.TrimRight(a.cfg.PublicURL, "/")
+	}
 	b, err := json.MarshalIndent(creds, "", "  ")
 	if err != nil {
 		return err

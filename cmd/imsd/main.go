@@ -86,6 +86,7 @@ Every flag can also be set through the environment variable named in its help.`,
 	backendFlags(cmd, &cfg)
 	f.StringVar(&cfg.Listen, "listen", envOr("IMSD_LISTEN", cfg.Listen), "HTTP listen address host:port (env IMSD_LISTEN)")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", os.Getenv("IMSD_METRICS_LISTEN"), "serve Prometheus metrics at http://HOST:PORT/metrics on this separate listener; empty disables (env IMSD_METRICS_LISTEN)")
+	f.StringVar(&cfg.PublicURL, "public-url", os.Getenv("IMSD_PUBLIC_URL"), "URL clients reach the service at (a load balancer), written into bootstrap.json; default the listen address (env IMSD_PUBLIC_URL)")
 	f.StringVar(&cfg.NodeName, "node-name", os.Getenv("IMSD_NODE_NAME"), "name of this node in job leases, logs and metrics; default the host name (env IMSD_NODE_NAME)")
 	f.StringVar(&logLevel, "log-level", envOr("IMSD_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env IMSD_LOG_LEVEL)")
 	quota, _ := strconv.Atoi(envOr("IMSD_IMAGE_QUOTA", "1000"))
