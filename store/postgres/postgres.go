@@ -6,11 +6,13 @@
 // per-project limit, migrations and client-token lookups inside a
 // transaction additionally take transaction-scoped advisory locks, keyed by
 // the current schema so that stores in different schemas of one database
-// never wait for each other.
+// never wait for each other. The blob lock (imsd.Store.LockBlobsShared) is
+// a session-level advisory lock on a small pool of its own.
 package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -73,6 +75,8 @@ func isCode(codes ...string) func(error) bool {
 // Store is the PostgreSQL metadata store.
 type Store struct {
 	*sqldb.DB
+	// locks is the pool of the blob lock's connections (sqldb.AdvisoryBlobLock).
+	locks *sql.DB
 }
 
 // Options tune OpenOptions. The zero value is what Open does.
@@ -159,12 +163,26 @@ func OpenOptions(ctx context.Context, url string, opts Options) (*Store, error) 
 	if opts.Report != nil {
 		*opts.Report = *rep
 	}
-	st := &Store{sqldb.New(dialect, db, nil)}
+	lockDB := stdlib.OpenDB(*cfg)
+	lockDB.SetMaxOpenConns(lockConns)
+	lockDB.SetMaxIdleConns(2)
+	st := &Store{DB: sqldb.New(dialect, db, nil), locks: lockDB}
 	st.SetKnownMigrations(known)
-	st.SetBlobLocker(&sqldb.AdvisoryBlobLock{DB: st.DB,
-		SharedSQL:       "SELECT pg_advisory_xact_lock_shared(" + blobLockKey + ")",
-		TryExclusiveSQL: "SELECT pg_try_advisory_xact_lock(" + blobLockKey + ")"})
+	st.SetBlobLocker(&sqldb.AdvisoryBlobLock{Pool: lockDB,
+		SharedSQL:          "SELECT pg_advisory_lock_shared(" + blobLockKey + ")",
+		UnlockSharedSQL:    "SELECT pg_advisory_unlock_shared(" + blobLockKey + ")",
+		TryExclusiveSQL:    "SELECT pg_try_advisory_lock(" + blobLockKey + ")",
+		UnlockExclusiveSQL: "SELECT pg_advisory_unlock(" + blobLockKey + ")"})
 	return st, nil
+}
+
+// lockConns caps the connections holding the blob lock, and so the blob
+// commits of a process running at once.
+const lockConns = 8
+
+// Close closes the store's pools.
+func (s *Store) Close() error {
+	return errors.Join(s.DB.Close(), s.locks.Close())
 }
 
 // blobLockKey is the advisory lock key of the blob lock, per schema like

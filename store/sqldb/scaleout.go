@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
@@ -144,43 +146,72 @@ func waitPoll(ctx context.Context) error {
 	}
 }
 
-// AdvisoryBlobLock is the blob lock as transaction-scoped advisory locks of
-// the database (PostgreSQL): shared and exclusive statements on one key,
-// each run in a transaction of its own that ends at unlock.
+// AdvisoryBlobLock is the blob lock as session-level advisory locks of the
+// database (PostgreSQL), taken on connections of a pool of their own: a
+// holder keeps its connection until it unlocks, and while it holds the lock
+// it uses the store's other connections (to pin, to count references), so
+// sharing one pool would let enough concurrent holders take every
+// connection and wait forever for one more.
 type AdvisoryBlobLock struct {
-	DB *DB
+	// Pool holds the lock connections; its size bounds the concurrent
+	// blob commits of the process.
+	Pool *sql.DB
 	// SharedSQL waits for the lock shared; TryExclusiveSQL returns one
-	// boolean, whether it got the lock exclusively.
-	SharedSQL, TryExclusiveSQL string
+	// boolean, whether it got the lock exclusively; the unlock statements
+	// release them.
+	SharedSQL, UnlockSharedSQL, TryExclusiveSQL, UnlockExclusiveSQL string
 }
 
 // Shared implements BlobLocker.
 func (l *AdvisoryBlobLock) Shared(ctx context.Context) (func(), error) {
-	tx, err := l.DB.write.BeginTx(ctx, nil)
+	conn, err := l.Pool.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: blob lock: %w", l.DB.d.Name, err)
+		return nil, fmt.Errorf("blob lock: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, l.SharedSQL); err != nil {
-		_ = tx.Rollback()
-		return nil, fmt.Errorf("%s: blob lock: %w", l.DB.d.Name, err)
+	if _, err := conn.ExecContext(ctx, l.SharedSQL); err != nil {
+		discard(conn)
+		return nil, fmt.Errorf("blob lock: %w", err)
 	}
-	return func() { _ = tx.Rollback() }, nil
+	return l.unlocker(conn, l.UnlockSharedSQL), nil
 }
 
 // TryExclusive implements BlobLocker.
 func (l *AdvisoryBlobLock) TryExclusive(ctx context.Context) (func(), error) {
-	tx, err := l.DB.write.BeginTx(ctx, nil)
+	conn, err := l.Pool.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: blob lock: %w", l.DB.d.Name, err)
+		return nil, fmt.Errorf("blob lock: %w", err)
 	}
 	var ok bool
-	if err := tx.QueryRowContext(ctx, l.TryExclusiveSQL).Scan(&ok); err != nil {
-		_ = tx.Rollback()
-		return nil, fmt.Errorf("%s: blob lock: %w", l.DB.d.Name, err)
+	if err := conn.QueryRowContext(ctx, l.TryExclusiveSQL).Scan(&ok); err != nil {
+		discard(conn)
+		return nil, fmt.Errorf("blob lock: %w", err)
 	}
 	if !ok {
-		_ = tx.Rollback()
+		conn.Close()
 		return nil, fmt.Errorf("blob lock held: %w", imsd.ErrConflict)
 	}
-	return func() { _ = tx.Rollback() }, nil
+	return l.unlocker(conn, l.UnlockExclusiveSQL), nil
+}
+
+// unlocker releases a session lock and returns the connection; a
+// connection that cannot say it released the lock is closed, which
+// releases it.
+func (l *AdvisoryBlobLock) unlocker(conn *sql.Conn, unlock string) func() {
+	return sync.OnceFunc(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var released bool
+		if err := conn.QueryRowContext(ctx, unlock).Scan(&released); err != nil || !released {
+			discard(conn)
+			return
+		}
+		conn.Close()
+	})
+}
+
+// discard closes the connection for good instead of returning it to the
+// pool (with whatever session state it holds).
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	conn.Close()
 }

@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,6 +85,52 @@ func (s *suite) testScaleOut(t *testing.T) {
 		excl, err = st.TryLockBlobsExclusive(ctx)
 		must(t, err)
 		excl()
+	})
+	s.run(t, "BlobLockUnderLoad", func(t *testing.T, st imsd.Store) {
+		// Many commits at once, each pinning through the store while it
+		// holds the lock, beside collectors counting references under it:
+		// holders must never wait for a connection another holder keeps.
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		var wg sync.WaitGroup
+		errs := make(chan error, 100)
+		for i := range 48 {
+			wg.Go(func() {
+				unlock, err := st.LockBlobsShared(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer unlock()
+				if err := st.BlobPin(ctx, digestOf(i), at(0)); err != nil {
+					errs <- err
+				}
+			})
+		}
+		for range 6 {
+			wg.Go(func() {
+				for range 5 {
+					unlock, err := st.TryLockBlobsExclusive(ctx)
+					if errors.Is(err, imsd.ErrConflict) {
+						continue
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					_, err = st.BlobRefCount(ctx, digestOf(1))
+					unlock()
+					if err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("under load (a deadline here means a deadlock): %v", err)
+		}
 	})
 	s.run(t, "JobRelease", func(t *testing.T, st imsd.Store) {
 		p := id("project", 1)
