@@ -41,6 +41,12 @@ type BlobStore interface {
 	PurgeStaging(ctx context.Context, olderThan time.Time) (int, error)
 }
 
+// Pinger is implemented by backends that can check they are reachable
+// (the blob stores, for readiness probes).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // BlobWriter is one staged write. It hashes what it is given, with SHA-256
 // (the blob's address) and MD5 (the checksum Glance clients verify).
 type BlobWriter interface {

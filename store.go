@@ -17,6 +17,19 @@ type Store interface {
 	Queries
 	// InTx runs fn in one transaction.
 	InTx(ctx context.Context, fn func(q Queries) error) error
+	// Ping checks that the database answers, for readiness probes.
+	Ping(ctx context.Context) error
+	// LockBlobsShared takes the blob lock shared, waiting while garbage
+	// collection holds it exclusively, and returns the function releasing
+	// it. Blob commits hold it from before the commit until their blob is
+	// pinned (BlobPin), so garbage collection never deletes a blob between
+	// its commit and the moment the store records it. The lock is shared by
+	// every process using the store.
+	LockBlobsShared(ctx context.Context) (unlock func(), err error)
+	// TryLockBlobsExclusive takes the blob lock exclusively without
+	// waiting: ErrConflict when any holder has it. Garbage collection holds
+	// it while it checks a blob's references and deletes it.
+	TryLockBlobsExclusive(ctx context.Context) (unlock func(), err error)
 	// Close releases the store's connections.
 	Close() error
 }
@@ -78,6 +91,18 @@ type Queries interface {
 	// BlobRefCount counts the images (of any domain and status) that
 	// reference the blob digest.
 	BlobRefCount(ctx context.Context, digest string) (int, error)
+	// BlobPin records that the blob digest was committed at the given time
+	// and may not be referenced yet; a later pin of the same digest moves
+	// the time forward.
+	BlobPin(ctx context.Context, digest string, at time.Time) error
+	// BlobPinned reports whether the blob digest was pinned at or after
+	// since.
+	BlobPinned(ctx context.Context, digest string, since time.Time) (bool, error)
+	// BlobUnpin removes the pin of the digest if it was made at exactly at
+	// (no later commit re-pinned it); it is not an error when there is none.
+	BlobUnpin(ctx context.Context, digest string, at time.Time) error
+	// BlobPinsPurge removes the pins older than before and counts them.
+	BlobPinsPurge(ctx context.Context, before time.Time) (int, error)
 
 	JobInsert(ctx context.Context, j *Job) error
 	JobGet(ctx context.Context, id string) (*Job, error)
@@ -97,4 +122,14 @@ type Queries interface {
 	JobClaim(ctx context.Context, owner string, now time.Time, lease time.Duration, maxPerProject int) (*Job, error)
 	// JobList returns jobs with one of the statuses, oldest first.
 	JobList(ctx context.Context, statuses []JobStatus) ([]*Job, error)
+	// JobRelease hands a RUNNING job held by owner back to the queue at
+	// once: its lease ends now and the attempt it was claimed for is not
+	// counted. ErrConflict when owner does not hold it (or it ended),
+	// ErrNotFound when it does not exist.
+	JobRelease(ctx context.Context, id, owner string) error
+
+	// SettingGet returns the value of a server setting.
+	SettingGet(ctx context.Context, name string) (string, error)
+	// SettingInsert stores a server setting; ErrConflict when it is set.
+	SettingInsert(ctx context.Context, name, value string) error
 }

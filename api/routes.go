@@ -52,6 +52,7 @@ var routes = append(append([]Route(nil), imsRoutes...), iamRoutes...)
 // imsRoutes are the image service's endpoints.
 var imsRoutes = []Route{
 	{Name: "Health", Method: http.MethodGet, Pattern: "/healthz", Public: true},
+	{Name: "Ready", Method: http.MethodGet, Pattern: "/readyz", Public: true},
 	{Name: "ListVersions", Method: http.MethodGet, Pattern: "/", Public: true},
 	{Name: "ShowVersion", Method: http.MethodGet, Pattern: "/{version}", Public: true},
 	{Name: "GlanceShowImageSchemas", Method: http.MethodGet, Pattern: "/v2/schemas/image", Public: true},

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -26,14 +27,12 @@ import (
 	"github.com/imsd/imsd/auth"
 	"github.com/imsd/imsd/auth/sigv"
 	"github.com/imsd/imsd/authz"
-	"github.com/imsd/imsd/blob/fs"
 	blobs3 "github.com/imsd/imsd/blob/s3"
 	"github.com/imsd/imsd/identity"
 	"github.com/imsd/imsd/jobs"
 	"github.com/imsd/imsd/metrics"
 	"github.com/imsd/imsd/service"
-	"github.com/imsd/imsd/store/postgres"
-	"github.com/imsd/imsd/store/sqlite"
+	"github.com/imsd/imsd/store/sqldb"
 )
 
 // Config is everything an App needs. DefaultConfig gives the embedded
@@ -64,6 +63,18 @@ type Config struct {
 	// GCGrace is the age below which unreferenced data is kept (default 1 h).
 	GCInterval time.Duration
 	GCGrace    time.Duration
+	// NodeName names this node in job leases, logs and metrics (default
+	// the host name). Nodes sharing a database should have distinct names.
+	NodeName string
+	// PublicURL is the URL clients reach the service at (a load balancer
+	// in front of several nodes), written into bootstrap.json; default the
+	// listen address.
+	PublicURL string
+	// MasterKeyFile is the 32-byte key sealing secret keys and tokens
+	// (default DataDir/master.key, created when missing). Every node of a
+	// database needs the same key; a node with another key refuses to
+	// start.
+	MasterKeyFile string
 	// AuditRetention is how long audit events are kept (default 90 days).
 	AuditRetention time.Duration
 	// Log receives the server log; nil discards it.
@@ -93,6 +104,9 @@ type App struct {
 	listener net.Listener
 	server   *http.Server
 	ready    atomic.Bool
+	draining atomic.Bool
+	// Node is this node's name (Config.NodeName or the host name).
+	Node string
 	// Metrics is the Prometheus collectors, nil unless Config.MetricsListen
 	// is set.
 	Metrics         *metrics.Set
@@ -127,36 +141,35 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		cfg.GCGrace = def.GCGrace
 	}
 	cfg.Service.Region = cfg.Region
-	a := &App{cfg: cfg, log: cfg.Log}
+	node, err := nodeName(cfg.NodeName)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Jobs.Owner == "" {
+		// The process id in the lease tells a restarted node's leases
+		// from those of the process that died.
+		cfg.Jobs.Owner = node + "/" + imsd.NewHexID()[:8]
+	}
+	a := &App{cfg: cfg, log: cfg.Log, Node: node}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, "master.key"))
-	if err != nil {
+	a.log = a.log.With("node", node)
+	if a.Sealer, err = loadSealer(cfg); err != nil {
 		return nil, err
 	}
-	if a.Sealer, err = auth.NewSealer(key); err != nil {
+	var rep sqldb.MigrationReport
+	if a.Store, err = OpenStore(ctx, cfg, sqldb.MigrateCompatible, &rep); err != nil {
 		return nil, err
 	}
-	if cfg.PostgresURL != "" {
-		a.Store, err = postgres.Open(ctx, cfg.PostgresURL)
-	} else {
-		a.Store, err = sqlite.Open(filepath.Join(cfg.DataDir, "imsd.db"))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	if cfg.S3.Endpoint != "" {
-		a.Blobs, err = blobs3.New(ctx, cfg.S3)
-	} else {
-		a.Blobs, err = fs.New(filepath.Join(cfg.DataDir, "blobs"))
-	}
-	if err != nil {
+	logMigrations(a.log, &rep)
+	if err := checkMasterKey(ctx, a.Store, a.Sealer, a.masterKeyPath()); err != nil {
 		a.Store.Close()
-		return nil, fmt.Errorf("open blob store: %w", err)
+		return nil, err
+	}
+	if a.Blobs, err = OpenBlobs(ctx, cfg); err != nil {
+		a.Store.Close()
+		return nil, err
 	}
 	a.Authz = authz.New(a.Store, nil, a.log)
 	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service, Sealer: a.Sealer})
@@ -179,7 +192,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Audit = audit.NewRecorder(a.Store, a.log, nil)
 	a.Server.SetAudit(a.Audit)
 	a.Server.SetAuditLister(audit.NewService(a.Store, a.Authz))
-	a.Server.SetReady(a.ready.Load)
+	a.Server.SetReady(a.readiness)
 	if cfg.MetricsListen != "" {
 		if err := a.openMetrics(); err != nil {
 			a.Store.Close()
@@ -196,7 +209,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 // openMetrics creates the registry and the collectors, and connects them to
 // the HTTP server's and the job runner's hooks. Call before Server.Handler.
 func (a *App) openMetrics() error {
-	m, err := metrics.New(prometheus.NewRegistry(), metrics.Options{JobCounts: a.jobCounts, Log: a.log})
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.Options{JobCounts: a.jobCounts, Log: a.log, Node: a.Node})
 	if err != nil {
 		return err
 	}
@@ -283,9 +296,18 @@ func (a *App) Bootstrap(ctx context.Context) error {
 	}
 	creds, err := a.Identity.CreateAccount(ctx, "imsd", a.Sealer)
 	if err != nil {
+		// Nodes started together on an empty database race to create
+		// the first account; the losers find the winner's.
+		if domains, lerr := a.Store.DomainList(ctx); lerr == nil && len(domains) > 0 {
+			a.log.Info("another node created the first account; its credentials are in that node's bootstrap file")
+			return nil
+		}
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	creds.Endpoint = a.Endpoint()
+	if a.cfg.PublicURL != "" {
+		creds.Endpoint = strings.TrimRight(a.cfg.PublicURL, "/")
+	}
 	b, err := json.MarshalIndent(creds, "", "  ")
 	if err != nil {
 		return err
@@ -332,7 +354,7 @@ func (a *App) Run(ctx context.Context) error {
 		go func() { errc <- a.metricsServer.Serve(a.metricsListener) }()
 	}
 	a.ready.Store(true)
-	ready := []any{"endpoint", a.Endpoint(), "data_dir", a.cfg.DataDir, "region", a.cfg.Region}
+	ready := []any{"endpoint", a.Endpoint(), "data_dir", a.cfg.DataDir, "region", a.cfg.Region, "lease_owner", a.Runner.Owner()}
 	if u := a.MetricsURL(); u != "" {
 		ready = append(ready, "metrics", u)
 	}
@@ -348,16 +370,22 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Drain: /readyz fails at once so load balancers stop sending work;
+	// running jobs are cancelled and handed back to the queue (another node
+	// resumes them now, not when their lease expires); then in-flight
+	// requests finish.
+	a.draining.Store(true)
 	a.ready.Store(false)
-	a.log.Info("shutting down")
+	a.log.Info("draining: handing running jobs back and finishing in-flight requests")
+	cancel()
+	a.Runner.Wait()
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
 	defer stop()
 	err := a.server.Shutdown(shutdownCtx)
-	cancel()
-	a.Runner.Wait()
 	if a.metricsServer != nil { // last, so scrapes see the drain
 		err = errors.Join(err, a.metricsServer.Shutdown(shutdownCtx))
 	}
+	a.log.Info("stopped")
 	return err
 }
 
@@ -373,12 +401,20 @@ func (a *App) gcLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if !a.singleNode() {
+				// Uploads whose node died stay saving until a node
+				// notices their heartbeat stopped.
+				if err := a.Service.Recover(ctx, false); err != nil && ctx.Err() == nil {
+					a.log.Error("recover abandoned uploads", "err", err)
+				}
+			}
 			res, err := a.Service.GC(ctx, a.cfg.GCGrace)
 			if err != nil && ctx.Err() == nil {
 				a.log.Error("gc", "err", err)
 				continue
 			}
-			a.log.Info("gc done", "blobs_deleted", res.BlobsDeleted, "bytes_freed", res.BytesFreed, "staging_purged", res.StagingPurged)
+			a.log.Info("gc done", "blobs_deleted", res.BlobsDeleted, "bytes_freed", res.BytesFreed, "staging_purged", res.StagingPurged,
+				"blobs_busy", res.BlobsBusy)
 			if n, err := a.Audit.Prune(ctx, a.cfg.AuditRetention); err != nil && ctx.Err() == nil {
 				a.log.Error("audit prune", "err", err)
 			} else if n > 0 {

@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -67,5 +69,30 @@ func TestSealer(t *testing.T) {
 	}
 	if _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("world-readable key accepted")
+	}
+}
+
+// TestLoadOrCreateKeyConcurrently: processes starting together on one
+// shared directory (three nodes on one volume) all get the same key.
+func TestLoadOrCreateKeyConcurrently(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared", "master.key")
+	keys := make([][]byte, 16)
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() { keys[i], errs[i] = LoadOrCreateKey(path) })
+	}
+	wg.Wait()
+	for i := range keys {
+		if errs[i] != nil {
+			t.Fatalf("opener %d: %v", i, errs[i])
+		}
+		if !bytes.Equal(keys[i], keys[0]) {
+			t.Fatalf("opener %d got another key", i)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Fatalf("the directory holds %d files, want only master.key", len(entries))
 	}
 }

@@ -33,24 +33,13 @@ func NewSealer(key []byte) (*Sealer, error) {
 
 // LoadOrCreateKey reads the 32-byte key file at path, creating it with
 // mode 0600 from crypto/rand when it does not exist. An existing file with
-// looser permissions is refused.
+// looser permissions is refused. Creation is atomic (a complete temporary
+// file is linked into place), so processes starting together on a shared
+// directory all end up with the one key that won.
 func LoadOrCreateKey(path string) ([]byte, error) {
-	key, err := os.ReadFile(path)
-	if err == nil {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, err
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("auth: %s must not be readable by group or others (chmod 600)", path)
-		}
-		if len(key) != 32 {
-			return nil, fmt.Errorf("auth: %s must hold exactly 32 bytes", path)
-		}
-		return key, nil
-	}
+	key, err := readKey(path)
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return key, err
 	}
 	key = make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -59,10 +48,11 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), ".master.key-*")
 	if err != nil {
 		return nil, err
 	}
+	defer os.Remove(f.Name())
 	if _, err := f.Write(key); err != nil {
 		f.Close()
 		return nil, err
@@ -71,7 +61,35 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 		f.Close()
 		return nil, err
 	}
-	return key, f.Close()
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Link(f.Name(), path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return readKey(path) // another process created it first
+		}
+		return nil, err
+	}
+	return key, nil
+}
+
+// readKey reads an existing key file, checking its mode and length.
+func readKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("auth: %s must not be readable by group or others (chmod 600)", path)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("auth: %s must hold exactly 32 bytes", path)
+	}
+	return key, nil
 }
 
 // Seal encrypts plaintext; associated binds the ciphertext to its owner

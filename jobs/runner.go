@@ -41,7 +41,9 @@ type Config struct {
 	PollInterval time.Duration
 	// MaxAttempts fails a job that was claimed this many times (default 5).
 	MaxAttempts int
-	// Owner names this runner in job leases (default a random id).
+	// Owner names this runner in job leases (default a random id); app
+	// uses "NODE/INSTANCE", the node's name and an id of the process, so
+	// a lease tells which node holds the job.
 	Owner string
 }
 
@@ -108,8 +110,13 @@ func (r *Runner) Wakeup() {
 	}
 }
 
+// Owner returns the name this runner holds leases under.
+func (r *Runner) Owner() string { return r.cfg.Owner }
+
 // Start launches the workers; they stop when ctx is cancelled. Wait waits
-// for them.
+// for them. Jobs running when ctx ends are cancelled and handed back to the
+// queue at once (JobRelease), so another node resumes them without waiting
+// for the lease to expire.
 func (r *Runner) Start(ctx context.Context) {
 	for i := 0; i < r.cfg.Workers; i++ {
 		r.wg.Add(1)
@@ -176,6 +183,10 @@ func (r *Runner) run(ctx context.Context, job *imsd.Job) {
 	}
 	if err != nil {
 		if !errors.As(err, &failure) {
+			if ctx.Err() != nil {
+				r.release(ctx, job, log)
+				return
+			}
 			// Retried once the lease expires, bounded by MaxAttempts.
 			log.Warn("job attempt failed; it will be retried", "err", err)
 			return
@@ -199,6 +210,17 @@ func (r *Runner) run(ctx context.Context, job *imsd.Job) {
 	} else {
 		log.Info("job succeeded", "image_id", job.ImageID)
 	}
+}
+
+// release hands a job interrupted by shutdown back to the queue.
+func (r *Runner) release(ctx context.Context, job *imsd.Job, log *slog.Logger) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.store.JobRelease(rctx, job.ID, r.cfg.Owner); err != nil {
+		log.Warn("job interrupted by shutdown; it resumes when its lease expires", "err", err)
+		return
+	}
+	log.Info("job interrupted by shutdown and handed back; another node resumes it")
 }
 
 // progress returns the Progress callback of a job: it persists a larger

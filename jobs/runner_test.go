@@ -209,3 +209,39 @@ func TestOnFinishedReportsStoredOutcome(t *testing.T) {
 		t.Fatalf("OnFinished saw %+v, want only job ok as FAIL with an end time", got)
 	}
 }
+
+// TestShutdownHandsRunningJobsBack: cancelling the runner's context
+// interrupts a running job and releases it at once, without counting the
+// attempt, so another runner claims it before its lease would expire.
+func TestShutdownHandsRunningJobsBack(t *testing.T) {
+	st, clk := setup(t)
+	insertJob(t, st, clk, "job1", "p")
+	started := make(chan struct{})
+	a := New(st, finisher(st, clk), clk.Now, nil, Config{Owner: "node-a/1", Lease: time.Hour, Workers: 1, PollInterval: time.Millisecond})
+	a.Handle("test", func(ctx context.Context, _ *imsd.Job, _ service.Progress) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Start(ctx)
+	<-started
+	cancel()
+	a.Wait()
+	j, err := st.JobGet(context.Background(), "job1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != imsd.JobRunning || j.Attempts != 0 || !j.LeaseExpires.IsZero() || j.LeaseOwner != "node-a/1" {
+		t.Fatalf("after shutdown: status %s, attempts %d, lease %v by %s", j.Status, j.Attempts, j.LeaseExpires, j.LeaseOwner)
+	}
+	b := New(st, finisher(st, clk), clk.Now, nil, Config{Owner: "node-b/1", Lease: time.Hour})
+	b.Handle("test", func(context.Context, *imsd.Job, service.Progress) error { return nil })
+	if ran, err := b.RunOne(context.Background()); err != nil || !ran { // the clock has not moved
+		t.Fatalf("another node's claim right after the shutdown: %v %v", ran, err)
+	}
+	j, _ = st.JobGet(context.Background(), "job1")
+	if j.Status != imsd.JobSuccess || j.Attempts != 1 || j.LeaseOwner != "node-b/1" {
+		t.Fatalf("resumed job: status %s, attempts %d, owner %s", j.Status, j.Attempts, j.LeaseOwner)
+	}
+}

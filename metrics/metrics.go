@@ -13,6 +13,7 @@
 //	imsd_copy_jobs_finished_total{status}          copy jobs ended SUCCESS or FAIL
 //	imsd_copy_job_duration_seconds{status}         first claim to end of a copy job (histogram)
 //	imsd_jobs_queued, imsd_jobs_running            jobs INIT / RUNNING in the store, read at scrape time
+//	imsd_node_info{node}                           1, naming the node that serves the scrape
 //
 // route is the Name of an entry of the API route table (or NotFound /
 // MethodNotAllowed), never a request path, so the label sets stay bounded.
@@ -46,6 +47,9 @@ type Options struct {
 	JobCountsTimeout time.Duration
 	// Log receives errors met while serving a scrape; nil discards them.
 	Log *slog.Logger
+	// Node, when set, is exported as imsd_node_info{node="..."} 1, the
+	// Prometheus way for a target to name itself (join on it by instance).
+	Node string
 }
 
 // Set is imsd's collectors, registered in one registry, and the scrape
@@ -104,6 +108,15 @@ func New(reg *prometheus.Registry, opts Options) (*Set, error) {
 	}
 	cs := []prometheus.Collector{s.requests, s.duration, s.uploaded, s.downloaded, s.jobsDone, s.jobDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	if opts.Node != "" {
+		info := prometheus.NewGauge(prometheus.GaugeOpts{
+			Name:        "imsd_node_info",
+			Help:        "Always 1; its node label is the name of the imsd node serving the scrape (--node-name).",
+			ConstLabels: prometheus.Labels{"node": opts.Node},
+		})
+		info.Set(1)
+		cs = append(cs, info)
+	}
 	if opts.JobCounts != nil {
 		timeout := opts.JobCountsTimeout
 		if timeout <= 0 {

@@ -62,7 +62,9 @@ func (s *Service) ImageList(ctx context.Context, p *imsd.Principal, in ListImage
 		}
 		q.EnterpriseProjects = []string{in.EnterpriseProjectID}
 	}
-	if q.Limit <= 0 || q.Limit > MaxListLimit {
+	// One more than a full page is allowed: the Glance list asks for it to
+	// tell whether a next page exists.
+	if q.Limit <= 0 || q.Limit > MaxListLimit+1 {
 		q.Limit = MaxListLimit
 	}
 	imgs, err := s.store.ImageList(ctx, q)

@@ -100,6 +100,7 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		s.finishUpload(ctx, img, imsd.ImageKilled)
 		return nil, err
 	}
+	s.unpinBlob(ctx, info)
 	s.log.Info("image uploaded", "image_id", out.ID, "bytes", out.Size, "format", sniff.Format, "digest", out.BlobDigest)
 	return out, nil
 }
@@ -142,7 +143,7 @@ func (s *Service) receive(ctx context.Context, img *imsd.Image, body io.Reader) 
 	if err := checkUploadedFormat(img, sniff, w.Size(), limit); err != nil {
 		return imsd.BlobInfo{}, diskfmt.Info{}, err
 	}
-	info, err := w.Commit(ctx, "")
+	info, err := s.commitBlob(ctx, w, "")
 	if err != nil {
 		return imsd.BlobInfo{}, diskfmt.Info{}, internal(err, "commit blob")
 	}

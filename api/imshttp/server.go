@@ -7,11 +7,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -38,12 +40,15 @@ type Server struct {
 	// authenticated route returned without consulting the authorizer. Such
 	// a route is a bug; it is always logged, and tests fail on it.
 	OnAuthzSkipped func(route string)
-	ready          func() bool
+	ready          func(ctx context.Context) error
 	observe        func(RequestStats)
 	// mounted are handlers of other packages (api/iamhttp) by route name.
 	mounted   map[string]http.HandlerFunc
 	audit     AuditRecorder
 	auditList AuditLister
+	// notReady remembers the last readiness failure, so that only changes
+	// are logged, not every probe.
+	notReady atomic.Pointer[string]
 }
 
 // RequestStats summarises one answered request for the hook set by
@@ -91,11 +96,32 @@ func New(svc *service.Service, authn Authenticator, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{svc: svc, authn: authn, log: log, ready: func() bool { return true }}
+	return &Server{svc: svc, authn: authn, log: log, ready: func(context.Context) error { return nil }}
 }
 
-// SetReady sets the readiness probe behind GET /healthz.
-func (s *Server) SetReady(f func() bool) { s.ready = f }
+// SetReady sets the readiness check behind GET /readyz: it returns nil
+// when the node should take traffic, or an error saying why not. Call
+// before Handler.
+func (s *Server) SetReady(f func(ctx context.Context) error) { s.ready = f }
+
+// NotReadyError is a readiness failure with a short public reason; the
+// error it wraps is only logged.
+type NotReadyError struct {
+	// Reason is shown to the (unauthenticated) prober, e.g. "draining".
+	Reason string
+	Err    error
+}
+
+// Error implements error.
+func (e *NotReadyError) Error() string {
+	if e.Err == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *NotReadyError) Unwrap() error { return e.Err }
 
 // Mount adds the handlers of routes another package serves (the identity
 // routes of api/iamhttp), by route name. Call before Handler.
@@ -121,6 +147,7 @@ func (s *Server) handlers() map[string]http.HandlerFunc {
 func (s *Server) imsHandlers() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
 		"Health":                      s.handleHealth,
+		"Ready":                       s.handleReady,
 		"ListVersions":                s.handleListVersions,
 		"ShowVersion":                 s.handleShowVersion,
 		"GlanceShowImageSchemas":      s.handleImageSchema,
@@ -362,11 +389,10 @@ func (s *Server) authenticated(rt api.Route, next http.HandlerFunc) http.Handler
 	}
 }
 
+// handleHealth is the liveness probe: 200 whenever the process serves
+// HTTP, draining included, so a supervisor never restarts a node that is
+// only waiting for its database.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	if !s.ready() {
-		httpkit.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
-		return
-	}
 	httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
@@ -374,3 +400,32 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	httpkit.WriteError(s.log, w, r, err)
 }
+
+// handleReady is the readiness probe: 200 when the node should take
+// traffic (started, not draining, database and blob store reachable), 503
+// with a short reason otherwise. Details go to the log, once per change.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	err := s.ready(ctx)
+	if err == nil {
+		if prev := s.notReady.Swap(nil); prev != nil {
+			s.log.Info("ready again", "was", *prev)
+		}
+		httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		return
+	}
+	reason := "not ready"
+	var nr *NotReadyError
+	if errors.As(err, &nr) {
+		reason = nr.Reason
+	}
+	msg := err.Error()
+	if prev := s.notReady.Swap(&msg); prev == nil || *prev != msg {
+		s.log.Warn("not ready", "reason", msg)
+	}
+	httpkit.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": reason})
+}
+
+// readyTimeout bounds one readiness check.
+const readyTimeout = 5 * time.Second

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) imsd.BlobStore) {
 		{"NotFound", testNotFound},
 		{"Walk", testWalk},
 		{"PurgeStaging", testPurgeStaging},
+		{"Ping", testPing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -45,6 +45,21 @@ func New(root string) (*Store, error) {
 	return s, nil
 }
 
+// Ping checks that the store's directories are there, for readiness
+// probes.
+func (s *Store) Ping(ctx context.Context) error {
+	for _, dir := range []string{blobsDir, stagingDir} {
+		fi, err := os.Stat(filepath.Join(s.root, dir))
+		if err != nil {
+			return fmt.Errorf("fs: %w", err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("fs: %s is not a directory", filepath.Join(s.root, dir))
+		}
+	}
+	return nil
+}
+
 // Root returns the directory the store is rooted at.
 func (s *Store) Root() string { return s.root }
 

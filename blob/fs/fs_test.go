@@ -207,3 +207,22 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestPingFailsWithoutTheDirectory: the readiness check notices a store
+// whose directory went away (an unmounted volume).
+func TestPingFailsWithoutTheDirectory(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "blobs")
+	s, err := New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err == nil {
+		t.Fatal("Ping succeeded without the store's directory")
+	}
+}

@@ -168,6 +168,14 @@ func (s *Store) ensureBucket(ctx context.Context, region string) error {
 	return fmt.Errorf("s3: create bucket %s: %w", s.bucket, err)
 }
 
+// Ping checks that the bucket answers, for readiness probes.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.client.HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
+		return fmt.Errorf("s3: bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
 func (s *Store) blobPrefix() string      { return s.prefix + "blobs/sha256/" }
 func (s *Store) stagingPrefix() string   { return s.prefix + "staging/" }
 func (s *Store) blobKey(d string) string { return s.blobPrefix() + d }

@@ -4,6 +4,9 @@
 // source. It starts an in-process server on a temporary data directory.
 //
 //	go run ./cmd/imsbench -size 2GiB -copy-small 16MiB -copy-large 4GiB
+//
+// With -mode scaleout it compares 1 and 3 nodes, and listing on SQLite and
+// PostgreSQL (scaleout.go).
 package main
 
 import (
@@ -16,9 +19,11 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -53,7 +58,15 @@ type client struct {
 }
 
 func (c *client) do(method, path, ctype string, body io.Reader, size int64) (*http.Response, error) {
+	path, rawQuery, _ := strings.Cut(path, "?")
 	b := request.NewHttpRequestBuilder().WithEndpoint(c.endpoint).WithPath(path).WithMethod(method)
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range query {
+		b.AddQueryParam(k, reflect.ValueOf(vs[0]))
+	}
 	b.AddHeaderParam("Content-Type", ctype)
 	b.AddHeaderParam("X-Project-Id", c.creds.ProjectID)
 	var jsonBody []byte
@@ -210,12 +223,19 @@ func main() {
 	large := flag.String("copy-large", "4GiB", "large copy source")
 	dir := flag.String("dir", "", "work directory (default a temp dir on the data filesystem)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload phase to this file (in-process server only)")
-	imsdBin := flag.String("imsd", "", "run this imsd binary as a separate process (so its peak RSS is measured alone) instead of in-process")
+	imsdBin := flag.String("imsd", "", "run this imsd binary as a separate process (so its peak RSS is measured alone) instead of in-process; -mode scaleout needs it")
+	mode := flag.String("mode", "transfer", "transfer: upload, download and copy against cp; scaleout: 1 vs 3 nodes, and listing on SQLite vs PostgreSQL")
+	var so scaleoutFlags
+	so.register()
 	flag.Parse()
 	work := *dir
 	if work == "" {
 		work, _ = os.MkdirTemp(".", "imsbench-")
 		defer os.RemoveAll(work)
+	}
+	if *mode == "scaleout" {
+		runScaleout(so, *imsdBin, work)
+		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

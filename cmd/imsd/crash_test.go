@@ -54,7 +54,15 @@ func startImsd(t *testing.T, bin, dir, addr string, extra ...string) *proc {
 		t.Fatal(err)
 	}
 	p := &proc{cmd: cmd, log: logf}
-	t.Cleanup(func() { p.kill(); logf.Close() })
+	t.Cleanup(func() {
+		p.kill()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			t.Logf("last lines of the server log in %s:\n%s", dir, strings.Join(lines[max(0, len(lines)-15):], "\n"))
+		}
+	})
 	imstest.WaitFor(t, 20*time.Second, "imsd /healthz", func() bool {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -82,17 +83,12 @@ Every flag can also be set through the environment variable named in its help.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.DataDir, "data-dir", envOr("IMSD_DATA_DIR", cfg.DataDir), "data directory: SQLite database, blobs, master key, bootstrap.json (env IMSD_DATA_DIR)")
+	backendFlags(cmd, &cfg)
 	f.StringVar(&cfg.Listen, "listen", envOr("IMSD_LISTEN", cfg.Listen), "HTTP listen address host:port (env IMSD_LISTEN)")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", os.Getenv("IMSD_METRICS_LISTEN"), "serve Prometheus metrics at http://HOST:PORT/metrics on this separate listener; empty disables (env IMSD_METRICS_LISTEN)")
-	f.StringVar(&cfg.Region, "region", envOr("IMSD_REGION", cfg.Region), "region id of the account's project (env IMSD_REGION)")
+	f.StringVar(&cfg.PublicURL, "public-url", os.Getenv("IMSD_PUBLIC_URL"), "URL clients reach the service at (a load balancer), written into bootstrap.json; default the listen address (env IMSD_PUBLIC_URL)")
+	f.StringVar(&cfg.NodeName, "node-name", os.Getenv("IMSD_NODE_NAME"), "name of this node in job leases, logs and metrics; default the host name (env IMSD_NODE_NAME)")
 	f.StringVar(&logLevel, "log-level", envOr("IMSD_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env IMSD_LOG_LEVEL)")
-	f.StringVar(&cfg.PostgresURL, "postgres-url", os.Getenv("IMSD_POSTGRES_URL"), "use PostgreSQL for metadata instead of SQLite (env IMSD_POSTGRES_URL)")
-	f.StringVar(&cfg.S3.Endpoint, "s3-endpoint", os.Getenv("IMSD_S3_ENDPOINT"), "use an S3-compatible server for image data instead of DATA_DIR/blobs (env IMSD_S3_ENDPOINT)")
-	f.StringVar(&cfg.S3.Bucket, "s3-bucket", envOr("IMSD_S3_BUCKET", "imsd"), "S3 bucket (env IMSD_S3_BUCKET)")
-	f.StringVar(&cfg.S3.Region, "s3-region", envOr("IMSD_S3_REGION", "us-east-1"), "S3 region (env IMSD_S3_REGION)")
-	f.StringVar(&cfg.S3.AccessKey, "s3-access-key", os.Getenv("IMSD_S3_ACCESS_KEY"), "S3 access key (env IMSD_S3_ACCESS_KEY)")
-	cfg.S3.SecretKey = os.Getenv("IMSD_S3_SECRET_KEY") // secrets only from the environment, never argv
 	quota, _ := strconv.Atoi(envOr("IMSD_IMAGE_QUOTA", "1000"))
 	f.IntVar(&cfg.Service.ImageQuota, "image-quota", quota, "private images per project (env IMSD_IMAGE_QUOTA)")
 	maxSize, _ := strconv.ParseInt(envOr("IMSD_MAX_IMAGE_SIZE", strconv.FormatInt(128<<30, 10)), 10, 64)
@@ -101,27 +97,56 @@ Every flag can also be set through the environment variable named in its help.`,
 	f.IntVar(&cfg.Jobs.Workers, "job-workers", workers, "jobs run at once (env IMSD_JOB_WORKERS)")
 	perProject, _ := strconv.Atoi(envOr("IMSD_JOBS_PER_PROJECT", "2"))
 	f.IntVar(&cfg.Jobs.MaxPerProject, "jobs-per-project", perProject, "jobs of one project run at once; more wait queued (env IMSD_JOBS_PER_PROJECT)")
-	f.DurationVar(&cfg.GCInterval, "gc-interval", cfg.GCInterval, "how often unreferenced image data is collected")
-	f.DurationVar(&cfg.GCGrace, "gc-grace", cfg.GCGrace, "age below which unreferenced data and staged uploads are kept")
-	f.DurationVar(&cfg.AuditRetention, "audit-retention", cfg.AuditRetention, "how long audit events are kept (pruned by GC)")
-	cmd.AddCommand(newAccountCmd())
+	f.DurationVar(&cfg.Jobs.Lease, "job-lease", envDuration("IMSD_JOB_LEASE", 30*time.Second), "how long a job stays claimed by a node that stopped renewing it (killed, cut off) before another node takes it over (env IMSD_JOB_LEASE)")
+	f.DurationVar(&cfg.GCInterval, "gc-interval", envDuration("IMSD_GC_INTERVAL", cfg.GCInterval), "how often unreferenced image data is collected (env IMSD_GC_INTERVAL)")
+	f.DurationVar(&cfg.GCGrace, "gc-grace", envDuration("IMSD_GC_GRACE", cfg.GCGrace), "age below which unreferenced data and staged uploads are kept (env IMSD_GC_GRACE)")
+	f.DurationVar(&cfg.AuditRetention, "audit-retention", envDuration("IMSD_AUDIT_RETENTION", cfg.AuditRetention), "how long audit events are kept; GC prunes older ones (env IMSD_AUDIT_RETENTION)")
+	cmd.AddCommand(newAccountCmd(), newMigrateCmd(), newGCCmd(), newBackupCmd(), newRestoreCmd())
 	return cmd
+}
+
+// envDuration returns the duration in the environment variable, or def
+// (with a warning) when it is not a duration.
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		fmt.Fprintf(os.Stderr, "imsd: ignoring %s=%q: not a duration such as 30s or 10m\n", name, v)
+	}
+	return def
+}
+
+// backendFlags registers the flags naming the data directory, the master
+// key and the metadata and blob backends, shared by the server and the
+// operator commands so they always open the same stores.
+func backendFlags(cmd *cobra.Command, cfg *app.Config) {
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", envOr("IMSD_DATA_DIR", cfg.DataDir), "data directory: SQLite database, blobs, master key, bootstrap.json (env IMSD_DATA_DIR)")
+	f.StringVar(&cfg.MasterKeyFile, "master-key-file", os.Getenv("IMSD_MASTER_KEY_FILE"), "32-byte key sealing secret keys and tokens, the same on every node; default DATA_DIR/master.key, created when missing (env IMSD_MASTER_KEY_FILE)")
+	f.StringVar(&cfg.Region, "region", envOr("IMSD_REGION", cfg.Region), "region id of the account's project (env IMSD_REGION)")
+	f.StringVar(&cfg.PostgresURL, "postgres-url", os.Getenv("IMSD_POSTGRES_URL"), "use PostgreSQL for metadata instead of SQLite (env IMSD_POSTGRES_URL)")
+	f.StringVar(&cfg.S3.Endpoint, "s3-endpoint", os.Getenv("IMSD_S3_ENDPOINT"), "use an S3-compatible server for image data instead of DATA_DIR/blobs (env IMSD_S3_ENDPOINT)")
+	f.StringVar(&cfg.S3.Bucket, "s3-bucket", envOr("IMSD_S3_BUCKET", "imsd"), "S3 bucket (env IMSD_S3_BUCKET)")
+	f.StringVar(&cfg.S3.Region, "s3-region", envOr("IMSD_S3_REGION", "us-east-1"), "S3 region (env IMSD_S3_REGION)")
+	f.StringVar(&cfg.S3.AccessKey, "s3-access-key", os.Getenv("IMSD_S3_ACCESS_KEY"), "S3 access key; the secret key is read from IMSD_S3_SECRET_KEY only (env IMSD_S3_ACCESS_KEY)")
+	cfg.S3.SecretKey = os.Getenv("IMSD_S3_SECRET_KEY") // secrets only from the environment, never argv
 }
 
 func newAccountCmd() *cobra.Command {
 	account := &cobra.Command{Use: "account", Short: "Manage accounts (operator commands)"}
-	var dataDir, name, postgresURL, region string
+	cfg := app.DefaultConfig()
+	var name string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create an account and print its credentials as JSON",
 		Long: `Creates an account (domain) with its region project, root user and an AK/SK,
-and prints JSON with the keys of bootstrap.json. Works while the server runs.`,
+and prints JSON with the keys of bootstrap.json. Works while the server runs.
+Give it the same data dir, master key and database flags as the server.`,
 		Example:      `  imsd account create --data-dir ./imsd-data --name team-a`,
 		SilenceUsage: true,
 		Args:         cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := app.DefaultConfig()
-			cfg.DataDir, cfg.PostgresURL, cfg.Region = dataDir, postgresURL, region
 			a, err := app.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -144,10 +169,8 @@ and prints JSON with the keys of bootstrap.json. Works while the server runs.`,
 			return enc.Encode(creds)
 		},
 	}
-	create.Flags().StringVar(&dataDir, "data-dir", envOr("IMSD_DATA_DIR", "./imsd-data"), "data directory of the server (env IMSD_DATA_DIR)")
+	backendFlags(create, &cfg)
 	create.Flags().StringVar(&name, "name", "", "account name (letters, digits, '-' and '_')")
-	create.Flags().StringVar(&postgresURL, "postgres-url", os.Getenv("IMSD_POSTGRES_URL"), "PostgreSQL URL when the server uses PostgreSQL (env IMSD_POSTGRES_URL)")
-	create.Flags().StringVar(&region, "region", envOr("IMSD_REGION", "local-1"), "region id of the new account's project (env IMSD_REGION)")
 	_ = create.MarkFlagRequired("name")
 	account.AddCommand(create)
 	return account

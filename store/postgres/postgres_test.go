@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/internal/imstest"
 	"github.com/imsd/imsd/store/postgres"
+	"github.com/imsd/imsd/store/sqldb"
 	"github.com/imsd/imsd/store/storetest"
 )
 
@@ -126,4 +129,45 @@ func countMigrations(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(entries)
+}
+
+// TestMigrations plays rolling upgrades on one schema.
+func TestMigrations(t *testing.T) {
+	db := admin(t)
+	storetest.RunMigrations(t, postgres.Migrations(), func(t *testing.T) storetest.MigrationOpener {
+		schema := freshSchema(t, db)
+		return func(t *testing.T, fsys fs.FS, mode sqldb.MigrateMode, rep *sqldb.MigrationReport) (imsd.Store, error) {
+			s, err := postgres.OpenOptions(t.Context(), imstest.PostgresURL(), postgres.Options{Schema: schema, Migrations: fsys, Migrate: mode, Report: rep})
+			if err == nil {
+				t.Cleanup(func() { s.Close() })
+			}
+			return s, err
+		}
+	})
+}
+
+// TestBlobLockAcrossProcesses: two stores on one schema, as two nodes
+// would be, share the blob lock; stores of other schemas do not.
+func TestBlobLockAcrossProcesses(t *testing.T) {
+	db := admin(t)
+	schema := freshSchema(t, db)
+	a, b, other := mustOpen(t, schema), mustOpen(t, schema), mustOpen(t, freshSchema(t, db))
+	unlock, err := a.LockBlobsShared(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.TryLockBlobsExclusive(t.Context()); !errors.Is(err, imsd.ErrConflict) {
+		t.Fatalf("exclusive lock beside another node's shared one: %v", err)
+	}
+	o, err := other.TryLockBlobsExclusive(t.Context())
+	if err != nil {
+		t.Fatalf("the lock of another schema: %v", err)
+	}
+	o()
+	unlock()
+	excl, err := b.TryLockBlobsExclusive(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	excl()
 }

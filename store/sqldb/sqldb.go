@@ -65,8 +65,11 @@ type Dialect struct {
 // DB is an imsd.Store over one or two database/sql pools.
 type DB struct {
 	queries
-	write *sql.DB
-	read  *sql.DB
+	write    *sql.DB
+	read     *sql.DB
+	blobLock BlobLocker
+	// known names the migrations of the binary (SetKnownMigrations).
+	known map[string]bool
 }
 
 var _ imsd.Store = (*DB)(nil)
@@ -80,9 +83,10 @@ func New(d *Dialect, write, read *sql.DB) *DB {
 		read = write
 	}
 	return &DB{
-		queries: queries{d: d, read: read, write: write, begin: write},
-		write:   write,
-		read:    read,
+		queries:  queries{d: d, read: read, write: write, begin: write},
+		write:    write,
+		read:     read,
+		blobLock: &ProcessBlobLock{},
 	}
 }
 

@@ -69,12 +69,48 @@ func isCode(codes ...int) func(error) bool {
 // Store is the SQLite metadata store.
 type Store struct {
 	*sqldb.DB
+	write *sql.DB
+}
+
+// BackupTo writes a consistent copy of the database to path (which must not
+// exist) with VACUUM INTO, while other connections and processes keep
+// reading and writing.
+func (s *Store) BackupTo(ctx context.Context, path string) error {
+	if _, err := s.write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", path, err)
+	}
+	return nil
+}
+
+// Options tune OpenOptions. The zero value is what Open does.
+type Options struct {
+	// Migrate selects the pending migrations to apply (default
+	// sqldb.MigrateCompatible: up to the first breaking one).
+	Migrate sqldb.MigrateMode
+	// Migrations replaces the embedded migrations; tests use it to play an
+	// older or newer release.
+	Migrations fs.FS
+	// Report, when set, receives what the migration step found and did.
+	Report *sqldb.MigrationReport
+}
+
+// Migrations returns the embedded migration files.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded tree always has the directory
+	}
+	return sub
 }
 
 // Open opens (creating it when missing) the database file at path and
-// applies pending migrations. The path ":memory:" opens a private
-// in-memory database on a single connection, for tests.
-func Open(path string) (*Store, error) {
+// applies pending compatible migrations. The path ":memory:" opens a
+// private in-memory database on a single connection, for tests.
+func Open(path string) (*Store, error) { return OpenOptions(path, Options{}) }
+
+// OpenOptions is Open with options. A database holding a breaking
+// migration this binary does not know is refused (sqldb.ErrSchemaTooNew).
+func OpenOptions(path string, opts Options) (*Store, error) {
 	ctx := context.Background()
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
@@ -98,17 +134,27 @@ func Open(path string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	sub, err := fs.Sub(migrations, "migrations")
+	fsys := opts.Migrations
+	if fsys == nil {
+		fsys = Migrations()
+	}
+	known, err := sqldb.LoadMigrations(fsys)
 	if err != nil {
 		write.Close()
 		return nil, err
 	}
-	if err := sqldb.Migrate(ctx, write, dialect, sub); err != nil {
+	rep, err := sqldb.Migrate(ctx, write, dialect, fsys, opts.Migrate)
+	if err != nil {
 		write.Close()
 		return nil, err
 	}
+	if opts.Report != nil {
+		*opts.Report = *rep
+	}
 	if memory {
-		return &Store{sqldb.New(dialect, write, nil)}, nil
+		st := &Store{DB: sqldb.New(dialect, write, nil), write: write}
+		st.SetKnownMigrations(known)
+		return st, nil
 	}
 	read, err := openPool(path, url.Values{"_query_only": {"1"}})
 	if err != nil {
@@ -118,7 +164,10 @@ func Open(path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &Store{sqldb.New(dialect, write, read)}, nil
+	st := &Store{DB: sqldb.New(dialect, write, read), write: write}
+	st.SetKnownMigrations(known)
+	st.SetBlobLocker(&fileBlobLock{path: path + "-blobs.lock"})
+	return st, nil
 }
 
 // openPool opens a pool on path whose connections all get the common

@@ -2,7 +2,9 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/store/sqldb"
 	"github.com/imsd/imsd/store/sqlite"
 	"github.com/imsd/imsd/store/storetest"
 )
@@ -144,4 +147,41 @@ func countMigrations(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(entries)
+}
+
+// TestMigrations plays rolling upgrades on one database file.
+func TestMigrations(t *testing.T) {
+	storetest.RunMigrations(t, sqlite.Migrations(), func(t *testing.T) storetest.MigrationOpener {
+		path := filepath.Join(t.TempDir(), "imsd.db")
+		return func(t *testing.T, fsys fs.FS, mode sqldb.MigrateMode, rep *sqldb.MigrationReport) (imsd.Store, error) {
+			s, err := sqlite.OpenOptions(path, sqlite.Options{Migrations: fsys, Migrate: mode, Report: rep})
+			if err == nil {
+				t.Cleanup(func() { s.Close() })
+			}
+			return s, err
+		}
+	})
+}
+
+// TestBlobLockAcrossProcesses: two stores on one file, as the server and
+// `imsd gc` would be, share the blob lock.
+func TestBlobLockAcrossProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "imsd.db")
+	a, b := mustOpen(t, path), mustOpen(t, path)
+	unlock, err := a.LockBlobsShared(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.TryLockBlobsExclusive(t.Context()); !errors.Is(err, imsd.ErrConflict) {
+		t.Fatalf("exclusive lock beside another process's shared one: %v", err)
+	}
+	unlock()
+	excl, err := b.TryLockBlobsExclusive(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.TryLockBlobsExclusive(t.Context()); !errors.Is(err, imsd.ErrConflict) {
+		t.Fatalf("two exclusive holders: %v", err)
+	}
+	excl()
 }

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) imsd.Store) {
 	t.Run("ImageQuery", s.testImageQuery)
 	t.Run("Job", s.testJob)
 	t.Run("JobClaim", s.testJobClaim)
+	t.Run("ScaleOut", s.testScaleOut)
 	t.Run("Tx", s.testTx)
 	t.Run("IdentityTx", s.testIdentityTx)
 	t.Run("Audit", s.testAudit)
