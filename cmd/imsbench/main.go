@@ -224,17 +224,23 @@ func main() {
 	dir := flag.String("dir", "", "work directory (default a temp dir on the data filesystem)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload phase to this file (in-process server only)")
 	imsdBin := flag.String("imsd", "", "run this imsd binary as a separate process (so its peak RSS is measured alone) instead of in-process; -mode scaleout needs it")
-	mode := flag.String("mode", "transfer", "transfer: upload, download and copy against cp; scaleout: 1 vs 3 nodes, and listing on SQLite vs PostgreSQL")
+	mode := flag.String("mode", "transfer", "transfer: upload, download and copy against cp; scaleout: 1 vs 3 nodes, and listing on SQLite vs PostgreSQL; load: a mixed load and signed GETs against /healthz (load.go)")
 	var so scaleoutFlags
 	so.register()
+	var lf loadFlags
+	lf.register()
 	flag.Parse()
 	work := *dir
 	if work == "" {
 		work, _ = os.MkdirTemp(".", "imsbench-")
 		defer os.RemoveAll(work)
 	}
-	if *mode == "scaleout" {
+	switch *mode {
+	case "scaleout":
 		runScaleout(so, *imsdBin, work)
+		return
+	case "load":
+		runLoad(lf, *imsdBin, work)
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
