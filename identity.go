@@ -98,6 +98,17 @@ type Principal struct {
 	SessionPolicy []byte
 }
 
+// AccessKeyOwner is an access key with the user, domain and project an
+// AK/SK request made with it acts as (Store.AccessKeyResolve).
+type AccessKeyOwner struct {
+	Key    *AccessKey
+	User   *User
+	Domain *Domain
+	// Project is nil when none was asked for or the id names no project of
+	// the domain.
+	Project *Project
+}
+
 // Check is one authorization question: may the principal perform Action on
 // a resource in EnterpriseProject? EnterpriseProject is "" when the action
 // is not resource bound or enterprise-project grants cannot satisfy it.

@@ -63,6 +63,11 @@ type Queries interface {
 
 	AccessKeyInsert(ctx context.Context, k *AccessKey) error
 	AccessKeyGet(ctx context.Context, accessKey string) (*AccessKey, error)
+	// AccessKeyResolve reads, in one round trip, what an AK/SK request acts
+	// as: the access key, its user and domain, and the project projectID
+	// when it is a project of that domain (nil for "" or any other id).
+	// A missing key is ErrNotFound.
+	AccessKeyResolve(ctx context.Context, accessKey, projectID string) (*AccessKeyOwner, error)
 	AccessKeyList(ctx context.Context, userID string) ([]*AccessKey, error)
 	AccessKeyUpdate(ctx context.Context, k *AccessKey) error
 	AccessKeyDelete(ctx context.Context, accessKey string) error

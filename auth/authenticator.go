@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -60,34 +59,24 @@ func (a *Authenticator) Authenticate(r *http.Request) (*imsd.Principal, error) {
 			return nil, failure("verify aksk signature fail")
 		}
 	}
-	var key *imsd.AccessKey
-	var user *imsd.User
+	projectID := r.Header.Get("X-Project-Id")
+	var owner *imsd.AccessKeyOwner
 	lookup := func(ak string) ([]byte, error) {
-		k, err := a.store.AccessKeyGet(ctx, ak)
+		o, err := a.store.AccessKeyResolve(ctx, ak, projectID)
 		if missing(err) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		if k.Status != "active" {
+		if o.Key.Status != "active" || !o.User.Enabled {
 			return nil, nil
 		}
-		u, err := a.store.UserGet(ctx, k.UserID)
-		if errors.Is(err, imsd.ErrNotFound) {
-			return nil, nil
-		}
+		sk, err := a.sealer.Open(o.Key.SecretSealed, []byte(o.Key.AccessKey))
 		if err != nil {
 			return nil, err
 		}
-		if !u.Enabled {
-			return nil, nil
-		}
-		sk, err := a.sealer.Open(k.SecretSealed, []byte(k.AccessKey))
-		if err != nil {
-			return nil, err
-		}
-		key, user = k, u
+		owner = o
 		return sk, nil
 	}
 	res, err := a.verifier.VerifyRequest(r, lookup)
@@ -104,7 +93,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*imsd.Principal, error) {
 		return nil, failure("verify aksk signature fail")
 	}
 	a.keyLock.Succeed(res.AccessKey)
-	p, err := a.principal(ctx, user, key, r.Header.Get("X-Project-Id"))
+	p, err := a.principal(owner, projectID)
 	if err == nil {
 		if d := r.Header.Get("X-Domain-Id"); d != "" && d != p.DomainID {
 			err = failure("the domain in X-Domain-Id does not belong to the credential's account")
@@ -120,25 +109,17 @@ func (a *Authenticator) Authenticate(r *http.Request) (*imsd.Principal, error) {
 	return p, nil
 }
 
-// principal builds the principal of an authenticated user, scoped to the
-// project named by X-Project-Id when given. A project of another account, or
-// none at all, is the same authentication failure.
-func (a *Authenticator) principal(ctx context.Context, u *imsd.User, k *imsd.AccessKey, projectID string) (*imsd.Principal, error) {
-	d, err := a.store.DomainGet(ctx, u.DomainID)
-	if err != nil {
-		return nil, &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: err}
-	}
-	p := &imsd.Principal{DomainID: d.ID, DomainName: d.Name, UserID: u.ID, UserName: u.Name, IsRoot: u.IsRoot,
-		AuthMethod: "aksk", AccessKey: k.AccessKey}
+// principal builds the principal of an AK/SK request, scoped to the project
+// named by X-Project-Id when given. A project of another account, a disabled
+// one or none at all is the same authentication failure.
+func (a *Authenticator) principal(o *imsd.AccessKeyOwner, projectID string) (*imsd.Principal, error) {
+	p := &imsd.Principal{DomainID: o.Domain.ID, DomainName: o.Domain.Name, UserID: o.User.ID, UserName: o.User.Name,
+		IsRoot: o.User.IsRoot, AuthMethod: "aksk", AccessKey: o.Key.AccessKey}
 	if projectID != "" {
-		proj, err := a.store.ProjectGet(ctx, projectID)
-		if err != nil && !missing(err) {
-			return nil, &imsd.Error{Code: imsd.CodeInternal, Message: imsd.CodeInternal.Info().Message, Err: err}
-		}
-		if err != nil || proj.DomainID != d.ID || !proj.Enabled {
+		if o.Project == nil || !o.Project.Enabled {
 			return nil, failure("the project in X-Project-Id does not belong to the credential's account")
 		}
-		p.ProjectID, p.ProjectName = proj.ID, proj.Name
+		p.ProjectID, p.ProjectName = o.Project.ID, o.Project.Name
 	}
 	return p, nil
 }

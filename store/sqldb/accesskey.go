@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"time"
 
 	"github.com/imsd/imsd"
 )
@@ -87,4 +89,40 @@ func (q *queries) EnterpriseProjectUpdate(ctx context.Context, ep *imsd.Enterpri
 	return q.change(ctx, "update enterprise project "+ep.ID,
 		`UPDATE enterprise_projects SET name = ?, description = ?, status = ?, type = ?, updated_at = ? WHERE id = ?`,
 		ep.Name, ep.Description, ep.Status, ep.Type, q.t(ep.UpdatedAt), ep.ID)
+}
+
+// AccessKeyResolve reads the access key, its user and domain, and the
+// project of that domain named projectID, with one joined query: the
+// authenticator runs it for every AK/SK request.
+func (q *queries) AccessKeyResolve(ctx context.Context, accessKey, projectID string) (*imsd.AccessKeyOwner, error) {
+	const query = `SELECT k.access_key, k.user_id, k.domain_id, k.secret_sealed, k.status, k.description, k.created_at,
+	u.id, u.domain_id, u.name, u.password_hash, u.enabled, u.is_root, u.description, u.email, u.password_changed_at, u.created_at,
+	d.id, d.name, d.created_at,
+	p.id, p.domain_id, p.name, p.description, p.enabled, p.created_at
+FROM access_keys k
+JOIN users u ON u.id = k.user_id
+JOIN domains d ON d.id = u.domain_id
+LEFT JOIN projects p ON p.id = ? AND p.domain_id = d.id
+WHERE k.access_key = ?`
+	return getOne(ctx, q, q.read, func(s scanner) (*imsd.AccessKeyOwner, error) {
+		var (
+			k                       imsd.AccessKey
+			u                       imsd.User
+			d                       imsd.Domain
+			pID, pDom, pName, pDesc sql.NullString
+			pEnabled                sql.NullBool
+			pCreated                time.Time
+		)
+		err := s.Scan(&k.AccessKey, &k.UserID, &k.DomainID, &k.SecretSealed, &k.Status, &k.Description, timeDst{&k.CreatedAt},
+			&u.ID, &u.DomainID, &u.Name, &u.PasswordHash, &u.Enabled, &u.IsRoot, &u.Description, &u.Email,
+			timeDst{&u.PasswordChangedAt}, timeDst{&u.CreatedAt},
+			&d.ID, &d.Name, timeDst{&d.CreatedAt},
+			&pID, &pDom, &pName, &pDesc, &pEnabled, timeDst{&pCreated})
+		o := &imsd.AccessKeyOwner{Key: &k, User: &u, Domain: &d}
+		if pID.Valid {
+			o.Project = &imsd.Project{ID: pID.String, DomainID: pDom.String, Name: pName.String, Description: pDesc.String,
+				Enabled: pEnabled.Bool, CreatedAt: pCreated}
+		}
+		return o, err
+	}, "resolve access key "+accessKey, query, projectID, accessKey)
 }

@@ -60,6 +60,10 @@ type Dialect struct {
 	// value (a NUL character, invalid UTF-8); nil when the database takes
 	// any text.
 	IsInvalidText func(error) bool
+	// CacheStatements prepares each query text once per pool (outside
+	// transactions) instead of at every call: for drivers that do not
+	// cache statements themselves (SQLite; pgx does).
+	CacheStatements bool
 }
 
 // DB is an imsd.Store over one or two database/sql pools.
@@ -82,8 +86,16 @@ func New(d *Dialect, write, read *sql.DB) *DB {
 	if read == nil {
 		read = write
 	}
+	var r, w execer = read, write
+	if d.CacheStatements {
+		wc := newStmtCache(write)
+		r, w = wc, wc
+		if read != write {
+			r = newStmtCache(read)
+		}
+	}
 	return &DB{
-		queries:  queries{d: d, read: read, write: write, begin: write},
+		queries:  queries{d: d, read: r, write: w, begin: write},
 		write:    write,
 		read:     read,
 		blobLock: &ProcessBlobLock{},
@@ -117,6 +129,11 @@ func (db *DB) InTx(ctx context.Context, fn func(q imsd.Queries) error) error {
 
 // Close closes the store's pools.
 func (db *DB) Close() error {
+	for _, e := range []execer{db.queries.read, db.queries.write} {
+		if c, ok := e.(*stmtCache); ok {
+			c.close()
+		}
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())

@@ -47,6 +47,7 @@ var dialect = &sqldb.Dialect{
 	Time:                  sqldb.UnixMicro,
 	IsUniqueViolation:     isCode(sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY),
 	IsForeignKeyViolation: isCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
+	CacheStatements:       true,
 }
 
 // isCode returns a function reporting whether an error is a SQLite error

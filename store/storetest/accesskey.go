@@ -145,3 +145,48 @@ func (s *suite) testEnterpriseProject(t *testing.T) {
 }
 
 func epID(ep *imsd.EnterpriseProject) string { return ep.ID }
+
+func (s *suite) testAccessKeyResolve(t *testing.T) {
+	s.run(t, "Resolve", func(t *testing.T, st imsd.Store) {
+		ctx := t.Context()
+		doms := seedDomains(t, st, 2)
+		u := newUser(1, doms[0].ID)
+		must(t, st.UserInsert(ctx, u))
+		k := newAccessKey(1, u)
+		must(t, st.AccessKeyInsert(ctx, k))
+		own, other := newProject(1, doms[0].ID), newProject(2, doms[1].ID)
+		must(t, st.ProjectInsert(ctx, own))
+		must(t, st.ProjectInsert(ctx, other))
+		wantDomain, err := st.DomainGet(ctx, doms[0].ID)
+		must(t, err)
+
+		for _, tc := range []struct {
+			name      string
+			projectID string
+			want      *imsd.Project
+		}{
+			{"no project", "", nil},
+			{"own project", own.ID, own},
+			{"another domain's project", other.ID, nil},
+			{"unknown project", id("project", 99), nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				o, err := st.AccessKeyResolve(ctx, k.AccessKey, tc.projectID)
+				must(t, err)
+				check(t, "Key", o.Key, k)
+				check(t, "User", o.User, u)
+				check(t, "Domain", o.Domain, wantDomain)
+				switch {
+				case tc.want == nil && o.Project != nil:
+					t.Fatalf("Project = %+v, want none", o.Project)
+				case tc.want != nil && o.Project == nil:
+					t.Fatal("Project missing")
+				case tc.want != nil:
+					check(t, "Project", o.Project, tc.want)
+				}
+			})
+		}
+		_, err = st.AccessKeyResolve(ctx, "AKNONE", "")
+		wantErr(t, err, imsd.ErrNotFound)
+	})
+}

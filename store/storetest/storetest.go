@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) imsd.Store) {
 	t.Run("Project", s.testProject)
 	t.Run("User", s.testUser)
 	t.Run("AccessKey", s.testAccessKey)
+	t.Run("AccessKeyResolve", s.testAccessKeyResolve)
 	t.Run("EnterpriseProject", s.testEnterpriseProject)
 	t.Run("Group", s.testGroup)
 	t.Run("GroupMember", s.testGroupMember)
