@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -77,6 +78,10 @@ type Config struct {
 	MasterKeyFile string
 	// AuditRetention is how long audit events are kept (default 90 days).
 	AuditRetention time.Duration
+	// FailPoints, for crash tests only (env IMSD_FAILPOINTS), name the
+	// steps at which the process kills itself with SIGKILL (see
+	// imsd.FailPoint).
+	FailPoints []string
 	// Log receives the server log; nil discards it.
 	Log *slog.Logger
 }
@@ -172,12 +177,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Authz = authz.New(a.Store, nil, a.log)
-	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service, Sealer: a.Sealer})
+	fail := killAt(cfg.FailPoints, a.log)
+	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service,
+		Sealer: a.Sealer, FailPoint: fail})
 	if err != nil {
 		a.Store.Close()
 		return nil, err
 	}
-	a.Identity, err = identity.New(identity.Options{Store: a.Store, Authz: a.Authz, Sealer: a.Sealer, Log: a.log,
+	a.Identity, err = identity.New(identity.Options{Store: a.Store, Authz: a.Authz, Sealer: a.Sealer, Log: a.log, FailPoint: fail,
 		Config: identity.Config{Region: cfg.Region}})
 	if err != nil {
 		a.Store.Close()
@@ -440,4 +447,24 @@ func (a *App) Close() error {
 		a.metricsListener.Close()
 	}
 	return a.Store.Close()
+}
+
+// killAt returns the fail-point hook of the crash tests: reaching one of
+// steps kills the process at once, as a power cut would. Nil when steps is
+// empty.
+func killAt(steps []string, log *slog.Logger) imsd.FailPoint {
+	if len(steps) == 0 {
+		return nil
+	}
+	log.Warn("fail points set: this process will kill itself at them (crash tests only)", "steps", strings.Join(steps, ","))
+	return func(step string) {
+		if !slices.Contains(steps, step) {
+			return
+		}
+		log.Warn("fail point reached; killing the process", "step", step)
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			_ = p.Kill()
+		}
+		select {} // the signal is on its way
+	}
 }

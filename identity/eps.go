@@ -351,6 +351,7 @@ func (s *Service) EnterpriseProjectMigrate(ctx context.Context, p *imsd.Principa
 		if err := q.ImageUpdate(ctx, img); err != nil {
 			return imsd.Internal(err, "update image")
 		}
+		s.fail.Hit("ep.moved") // inside the transaction: a crash here rolls it back
 		s.log.Info("image moved", "domain_id", p.DomainID, "image_id", img.ID, "from_enterprise_project", from,
 			"to_enterprise_project", epID, "by", p.UserID)
 		return nil

@@ -25,6 +25,7 @@ type Service struct {
 	cfg    Config
 	// logins locks a user's password logins after repeated failures.
 	logins *auth.Lockout
+	fail   imsd.FailPoint
 }
 
 // Config holds the tunables of the identity service.
@@ -47,6 +48,9 @@ type Options struct {
 	// Log receives operational messages; nil discards them.
 	Log    *slog.Logger
 	Config Config
+	// FailPoint, for crash tests only, is called at named steps of
+	// enterprise-project moves.
+	FailPoint imsd.FailPoint
 }
 
 // New returns a Service.
@@ -54,7 +58,7 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Authz == nil {
 		return nil, errors.New("identity: Store and Authz are required")
 	}
-	s := &Service{store: o.Store, authz: o.Authz, sealer: o.Sealer, now: o.Now, log: o.Log, cfg: o.Config}
+	s := &Service{store: o.Store, authz: o.Authz, sealer: o.Sealer, now: o.Now, log: o.Log, cfg: o.Config, fail: o.FailPoint}
 	if s.cfg.Region == "" {
 		s.cfg.Region = "local-1"
 	}

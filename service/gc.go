@@ -146,6 +146,7 @@ func (s *Service) collectBlob(ctx context.Context, b imsd.BlobInfo, cutoff, pinC
 	if err := s.blobs.Delete(ctx, b.Digest); err != nil && !errors.Is(err, imsd.ErrNotFound) {
 		return false, err
 	}
+	s.fail.Hit("gc.deleted")
 	return true, nil
 }
 

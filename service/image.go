@@ -247,7 +247,11 @@ func (s *Service) ImageDelete(ctx context.Context, p *imsd.Principal, id string)
 				return imsd.Errorf(imsd.CodeImageBusy, "The image is being created by a running job and cannot be deleted.")
 			}
 		}
-		return internal(q.ImageDelete(ctx, img.ID), "delete image")
+		if err := q.ImageDelete(ctx, img.ID); err != nil {
+			return internal(err, "delete image")
+		}
+		s.fail.Hit("delete.deleted") // inside the transaction: a crash here rolls it back
+		return nil
 	})
 }
 

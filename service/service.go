@@ -61,6 +61,7 @@ type Service struct {
 	cfg    Config
 	wakeup func()
 	sealer *auth.Sealer
+	fail   imsd.FailPoint
 }
 
 // Options are the dependencies of a Service.
@@ -80,6 +81,9 @@ type Options struct {
 	// Sealer seals secret keys and tokens; the identity APIs that create
 	// access keys or tokens fail without it.
 	Sealer *auth.Sealer
+	// FailPoint, for crash tests only, is called at named steps of
+	// uploads, copies, deletes and GC.
+	FailPoint imsd.FailPoint
 }
 
 // New returns a Service.
@@ -87,7 +91,7 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Blobs == nil {
 		return nil, errors.New("service: Store and Blobs are required")
 	}
-	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup, sealer: o.Sealer}
+	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup, sealer: o.Sealer, fail: o.FailPoint}
 	if s.authz == nil {
 		s.authz = RootOnly{}
 	}

@@ -54,6 +54,7 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 	if err != nil {
 		return nil, err
 	}
+	s.fail.Hit("upload.saving")
 	info, sniff, err := s.receive(ctx, img, body)
 	if err != nil {
 		// Data the caller got wrong leaves the image queued for another
@@ -65,6 +66,7 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		s.finishUpload(ctx, img, status)
 		return nil, err
 	}
+	s.fail.Hit("upload.committed")
 	var out *imsd.Image
 	err = s.store.InTx(background(ctx), func(q imsd.Queries) error {
 		cur, err := q.ImageGet(ctx, img.ID)
@@ -100,6 +102,7 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		s.finishUpload(ctx, img, imsd.ImageKilled)
 		return nil, err
 	}
+	s.fail.Hit("upload.activated")
 	s.unpinBlob(ctx, info)
 	s.log.Info("image uploaded", "image_id", out.ID, "bytes", out.Size, "format", sniff.Format, "digest", out.BlobDigest)
 	return out, nil
