@@ -132,7 +132,7 @@ func backendFlags(cmd *cobra.Command, cfg *app.Config) {
 	f.StringVar(&cfg.S3.Region, "s3-region", envOr("IMSD_S3_REGION", "us-east-1"), "S3 region (env IMSD_S3_REGION)")
 	f.StringVar(&cfg.S3.AccessKey, "s3-access-key", os.Getenv("IMSD_S3_ACCESS_KEY"), "S3 access key; the secret key is read from IMSD_S3_SECRET_KEY only (env IMSD_S3_ACCESS_KEY)")
 	cfg.S3.SecretKey = os.Getenv("IMSD_S3_SECRET_KEY") // secrets only from the environment, never argv
-	if fp := os.Getenv("IMSD_FAILPOINTS"); fp != "" { // crash tests only; not a flag, so not in --help
+	if fp := os.Getenv("IMSD_FAILPOINTS"); fp != "" {  // crash tests only; not a flag, so not in --help
 		cfg.FailPoints = strings.Split(fp, ",")
 	}
 }
