@@ -26,6 +26,8 @@ type Store interface {
 type Queries interface {
 	// IdentityQueries are groups, memberships, custom policies and grants.
 	IdentityQueries
+	// MemberQueries are the members of shared images.
+	MemberQueries
 
 	DomainInsert(ctx context.Context, d *Domain) error
 	DomainGet(ctx context.Context, id string) (*Domain, error)

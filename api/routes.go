@@ -46,8 +46,9 @@ const (
 func acts(a ...string) []string { return a }
 
 // routes is the table of every endpoint the server answers: the IMS
-// routes below and the identity routes of routes_iam.go.
-var routes = append(append([]Route(nil), imsRoutes...), iamRoutes...)
+// routes below, those of routes_transfer.go and the identity routes of
+// routes_iam.go.
+var routes = append(append(append([]Route(nil), imsRoutes...), transferRoutes...), iamRoutes...)
 
 // imsRoutes are the image service's endpoints.
 var imsRoutes = []Route{

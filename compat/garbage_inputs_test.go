@@ -60,6 +60,11 @@ var garbageTemplates = map[string]string{
 	"UpdateEnterpriseProject":        `{"name":"garbage-ep","description":"d","type":"prod"}`,
 	"EnableDisableEnterpriseProject": `{"action":"enable"}`,
 	"MigrateResource":                `{"resource_id":"{img}","resource_type":"images","region_id":"{region}","project_id":"{pid}","associated":false}`,
+	"BatchAddMembers":                `{"images":["{img}"],"projects":["{mid}"]}`,
+	"BatchUpdateMembers":             `{"images":["{img}"],"project_id":"{pid}","status":"accepted","vault_id":""}`,
+	"BatchDeleteMembers":             `{"images":["{img}"],"projects":["{mid}"]}`,
+	"GlanceAddImageMember":           `{"member":"{mid}"}`,
+	"GlanceUpdateImageMember":        `{"status":"accepted"}`,
 }
 
 // garbageExtraBodies are well-formed bodies with values a route must refuse
@@ -124,6 +129,23 @@ var garbageExtraBodies = map[string][]string{
 		`{"name":""}`,
 		`{"description":"d"}`,
 	},
+	"BatchAddMembers": {
+		`{"images":["{img}","{img}"],"projects":["{mid}","{mid}"]}`,
+		`{"images":["{img}"],"projects":["{pid}"]}`,
+		`{"images":["{img}"],"projects":[""]}`,
+		`{"images":[""],"projects":["{mid}"]}`,
+		`{"images":["{img}"],"projects":["{mid}"],"domains":["{did}"],"organizations":["o"]}`,
+		`{"images":["{img}"],"projects":["` + strings.Repeat("p", 1000) + `"]}`,
+		`{"images":[` + strings.Repeat(`"{img}",`, 200) + `"{img}"],"projects":["{mid}"]}`,
+	},
+	"BatchUpdateMembers": {
+		`{"images":["{img}"],"project_id":"{mid}","status":"accepted"}`,
+		`{"images":["{img}"],"project_id":"{pid}","status":"pending"}`,
+		`{"images":["{img}"],"project_id":"","status":"accepted"}`,
+		`{"images":[],"project_id":"{pid}","status":"rejected"}`,
+	},
+	"GlanceUpdateImageMember": {`{"status":"pending"}`, `{"status":"nope"}`, `{"status":""}`, `{}`},
+	"GlanceAddImageMember":    {`{"member":"{pid}"}`, `{"member":""}`, `{"member":"` + strings.Repeat("m", 500) + `"}`, `{}`},
 	"CopyImageInRegionInSafeMode": {
 		`{"name":"c","enterprise_project_id":"nope"}`,
 		`{"name":"c","cmk_id":"nope"}`,

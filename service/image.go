@@ -182,33 +182,29 @@ func (s *Service) checkTargetEnterpriseProject(ctx context.Context, q imsd.Queri
 	return nil
 }
 
-// visibleImage loads an image the principal's project owns. Anything else —
-// missing, another project's, another account's — is IMG.0144 (404).
+// visibleImage loads an image the principal's project owns, for a use
+// only the owner has. A member of a shared image gets IMG.0047; anything
+// else — missing, another project's, another account's — is IMG.0144
+// (404).
 func (s *Service) visibleImage(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.Image, error) {
-	if id == "" || len(id) > 64 || strings.ContainsAny(id, "/?#%") {
-		return nil, imsd.Errorf(imsd.CodeImageNotFound, "")
-	}
-	img, err := q.ImageGet(ctx, id)
-	if err != nil {
-		return nil, notFound(err, imsd.CodeImageNotFound)
-	}
-	if img.DomainID != p.DomainID || img.Owner != p.ProjectID || img.Status == imsd.ImageDeleted {
-		return nil, imsd.Errorf(imsd.CodeImageNotFound, "")
-	}
-	return img, nil
+	return s.ownedImage(ctx, q, p, id)
 }
 
-// ImageGet returns one image of the caller's project.
+// ImageGet returns one image of the caller's project, or one shared with
+// it (as its members see it).
 func (s *Service) ImageGet(ctx context.Context, p *imsd.Principal, id string) (*imsd.Image, error) {
-	img, err := s.visibleImage(ctx, s.store, p, id)
+	img, member, err := s.readableImage(ctx, s.store, p, id)
 	if err != nil {
 		if perr := s.precheck(ctx, p, "ims:images:get"); perr != nil {
 			return nil, perr
 		}
 		return nil, err
 	}
-	if err := s.authorize(ctx, p, Check{Action: "ims:images:get", EnterpriseProject: img.EnterpriseProjectID}); err != nil {
+	if err := s.authorize(ctx, p, readCheck("ims:images:get", img, member)); err != nil {
 		return nil, err
+	}
+	if member != nil {
+		return sharedView(img), nil
 	}
 	return img, nil
 }

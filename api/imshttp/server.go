@@ -117,7 +117,7 @@ func (s *Server) handlers() map[string]http.HandlerFunc {
 
 // imsHandlers maps the image service's route names to handlers.
 func (s *Server) imsHandlers() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
+	m := map[string]http.HandlerFunc{
 		"Health":                      s.handleHealth,
 		"ListVersions":                s.handleListVersions,
 		"ShowVersion":                 s.handleShowVersion,
@@ -151,6 +151,10 @@ func (s *Server) imsHandlers() map[string]http.HandlerFunc {
 		"ShowJobProgress":             s.handleShowJobProgress,
 		"PolicyCheck":                 s.handlePolicyCheck,
 	}
+	for name, h := range s.transferHandlers() {
+		m[name] = h
+	}
+	return m
 }
 
 // Handler returns the routed handler with every middleware applied. It

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) imsd.Store) {
 	t.Run("Grant", s.testGrant)
 	t.Run("Image", s.testImage)
 	t.Run("ImageQuery", s.testImageQuery)
+	t.Run("ImageMember", s.testImageMember)
 	t.Run("Job", s.testJob)
 	t.Run("JobClaim", s.testJobClaim)
 	t.Run("Tx", s.testTx)
