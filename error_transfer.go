@@ -6,9 +6,11 @@ package imsd
 // IMG.0243, so parallel work cannot hand one number two meanings).
 const (
 	CodeURLInvalid           Code = "IMG.0017" // image_url / bucket_url not "bucket:object"
+	CodeImageTypeInvalid     Code = "IMG.0024"
 	CodeDiskSizeInvalid      Code = "IMG.0055"
 	CodeOSTypeInvalid        Code = "IMG.0056"
 	CodeImageFileInvalid     Code = "IMG.0057" // missing, empty or of the wrong format
+	CodeOSInfoRequired       Code = "IMG.0166"
 	CodeImageFileTooLarge    Code = "IMG.0059"
 	CodeProjectIDInvalid     Code = "IMG.0067"
 	CodeBucketNameEmpty      Code = "IMG.0068"
@@ -37,9 +39,11 @@ const (
 // transferCodes are registered into the code table by init.
 var transferCodes = map[Code]CodeInfo{
 	CodeURLInvalid:           {400, "The URL format is incorrect."},
+	CodeImageTypeInvalid:     {400, "The image type in the request is incorrect."},
 	CodeDiskSizeInvalid:      {400, "The memory or disk size is invalid."},
 	CodeOSTypeInvalid:        {400, "The OS type is invalid."},
 	CodeImageFileInvalid:     {400, "The image file does not exist, is empty, or in the incorrect format."},
+	CodeOSInfoRequired:       {400, "OS information must be contained in the ISO files used to create images."},
 	CodeImageFileTooLarge:    {400, "The size of the image file exceeds the maximum allowed."},
 	CodeProjectIDInvalid:     {400, "The project ID is incorrect."},
 	CodeBucketNameEmpty:      {400, "The specified bucket name is empty."},

@@ -28,6 +28,8 @@ type Queries interface {
 	IdentityQueries
 	// MemberQueries are the members of shared images.
 	MemberQueries
+	// JobFinder selects jobs for the task lists.
+	JobFinder
 
 	DomainInsert(ctx context.Context, d *Domain) error
 	DomainGet(ctx context.Context, id string) (*Domain, error)

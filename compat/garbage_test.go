@@ -74,7 +74,7 @@ func TestNoRouteAnswers5xxToGarbage(t *testing.T) {
 			"version": "v2", "image_id": img, "tag": "t1", "key": "k1", "project_id": env.Creds.ProjectID,
 			"job_id": *cp.JobId, "iam_project_id": env.Creds.ProjectID, "user_id": uid, "group_id": gid,
 			"access_key": ak, "role_id": role, "domain_id": env.Creds.DomainID, "enterprise_project_id": ep,
-			"member_id": member,
+			"member_id": member, "task_id": *cp.JobId,
 		},
 		fill: strings.NewReplacer("{img}", img, "{uid}", uid, "{did}", env.Creds.DomainID, "{pid}", env.Creds.ProjectID,
 			"{region}", "local-1", "{ep}", ep, "{mid}", member),

@@ -50,6 +50,27 @@ func (s *Service) ImageCreate(ctx context.Context, p *imsd.Principal, in CreateI
 	if err := s.authorize(ctx, p, Check{Action: "ims:images:create"}); err != nil {
 		return nil, err
 	}
+	img, err := s.newImage(p, in)
+	if err != nil {
+		return nil, err
+	}
+	return img, s.store.InTx(ctx, func(q imsd.Queries) error {
+		if in.EnterpriseProjectID != "" {
+			if err := s.checkTargetEnterpriseProject(ctx, q, p, in.EnterpriseProjectID); err != nil {
+				return err
+			}
+			img.EnterpriseProjectID = in.EnterpriseProjectID
+		}
+		if err := s.checkQuota(ctx, q, p, 1); err != nil {
+			return err
+		}
+		return internal(q.ImageInsert(ctx, img), "insert image")
+	})
+}
+
+// newImage validates the metadata of a new image (status queued) and
+// builds it; enterprise project and quota are the caller's to check.
+func (s *Service) newImage(p *imsd.Principal, in CreateImageInput) (*imsd.Image, error) {
 	now := s.Now()
 	img := &imsd.Image{
 		ID: newImageID(), DomainID: p.DomainID, Owner: p.ProjectID, Status: imsd.ImageQueued,
@@ -118,18 +139,7 @@ func (s *Service) ImageCreate(ctx context.Context, p *imsd.Principal, in CreateI
 		}
 		img.SetProp(k, v)
 	}
-	return img, s.store.InTx(ctx, func(q imsd.Queries) error {
-		if in.EnterpriseProjectID != "" {
-			if err := s.checkTargetEnterpriseProject(ctx, q, p, in.EnterpriseProjectID); err != nil {
-				return err
-			}
-			img.EnterpriseProjectID = in.EnterpriseProjectID
-		}
-		if err := s.checkQuota(ctx, q, p, 1); err != nil {
-			return err
-		}
-		return internal(q.ImageInsert(ctx, img), "insert image")
-	})
+	return img, nil
 }
 
 func validateCustomAttr(k, v string) error {
@@ -229,14 +239,18 @@ func (s *Service) ImageDelete(ctx context.Context, p *imsd.Principal, id string)
 		if img.Status == imsd.ImageSaving {
 			return imsd.Errorf(imsd.CodeImageBusy, "The image is being created (status saving) and cannot be deleted; wait for its job or upload to finish.")
 		}
-		if img.Status == imsd.ImageQueued {
-			busy, err := s.imageHasOpenJob(ctx, q, img)
-			if err != nil {
-				return err
+		busy, err := s.imageHasOpenJob(ctx, q, img)
+		if err != nil {
+			return err
+		}
+		if busy {
+			return imsd.Errorf(imsd.CodeImageBusy, "The image is being created by a running job and cannot be deleted.")
+		}
+		if busy, err := s.exportRunning(ctx, q, img); err != nil || busy {
+			if err == nil {
+				err = imsd.Errorf(imsd.CodeImageExporting, "The image is being exported and cannot be deleted until the export job ends.")
 			}
-			if busy {
-				return imsd.Errorf(imsd.CodeImageBusy, "The image is being created by a running job and cannot be deleted.")
-			}
+			return err
 		}
 		return internal(q.ImageDelete(ctx, img.ID), "delete image")
 	})

@@ -19,13 +19,6 @@ import (
 // more: the owner's enterprise project, tags, lineage and other members are
 // left out of what a member reads.
 
-// Job types of the member APIs (ShowJob's job_type).
-const (
-	JobTypeAddMembers    = "imsAddImageMembersJob"
-	JobTypeUpdateMembers = "imsUpdateImageMembersJob"
-	JobTypeDeleteMembers = "imsDelImageMembersJob"
-)
-
 // Limits of sharing.
 const (
 	// MaxMembers is how many projects one image can be shared with
@@ -51,7 +44,7 @@ type memberJobPayload struct {
 // any other job.
 func MemberJobResults(j *imsd.Job) []map[string]string {
 	switch j.Type {
-	case JobTypeAddMembers, JobTypeUpdateMembers, JobTypeDeleteMembers:
+	case imsd.JobTypeAddMembers, imsd.JobTypeUpdateMembers, imsd.JobTypeDeleteMembers:
 	default:
 		return nil
 	}
@@ -318,7 +311,7 @@ func (s *Service) AddMembers(ctx context.Context, p *imsd.Principal, in MemberBa
 				results = append(results, memberResult{ImageID: img.ID, ProjectID: proj.ID, Status: "success"})
 			}
 		}
-		job, err = s.insertFinishedJob(ctx, q, p, JobTypeAddMembers, results)
+		job, err = s.insertFinishedJob(ctx, q, p, imsd.JobTypeAddMembers, results)
 		return err
 	})
 	if err != nil {
@@ -364,7 +357,7 @@ func (s *Service) DeleteMembers(ctx context.Context, p *imsd.Principal, in Membe
 				return err
 			}
 		}
-		job, err = s.insertFinishedJob(ctx, q, p, JobTypeDeleteMembers, results)
+		job, err = s.insertFinishedJob(ctx, q, p, imsd.JobTypeDeleteMembers, results)
 		return err
 	})
 	return job, err
@@ -403,7 +396,7 @@ func (s *Service) UpdateMembers(ctx context.Context, p *imsd.Principal, in Membe
 			}
 			results = append(results, memberResult{ImageID: id, ProjectID: p.ProjectID, Status: "success"})
 		}
-		job, err = s.insertFinishedJob(ctx, q, p, JobTypeUpdateMembers, results)
+		job, err = s.insertFinishedJob(ctx, q, p, imsd.JobTypeUpdateMembers, results)
 		return err
 	})
 	return job, err

@@ -76,6 +76,7 @@ const (
 // The routes whose bodies are image data.
 const (
 	routeUpload   = "UploadImageFile"
+	routeStage    = "GlanceStageImageFile"
 	routeDownload = "DownloadImageFile"
 )
 
@@ -298,7 +299,7 @@ func (s *Server) observed(next http.Handler) http.Handler {
 			st.Status = http.StatusOK // net/http's answer to a handler that wrote nothing
 		}
 		switch {
-		case route == routeUpload:
+		case route == routeUpload || route == routeStage:
 			st.UploadedBytes = body.n
 		case route == routeDownload && (st.Status == http.StatusOK || st.Status == http.StatusPartialContent):
 			st.DownloadedBytes = sw.bytes

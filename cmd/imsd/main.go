@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,18 @@ func main() {
 	if err := newRootCmd().Execute(); err != nil {
 		os.Exit(1)
 	}
+}
+
+// splitList splits a comma-separated environment value, dropping empty
+// items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // envOr returns the environment variable or def.
@@ -93,6 +106,12 @@ Every flag can also be set through the environment variable named in its help.`,
 	f.StringVar(&cfg.S3.Region, "s3-region", envOr("IMSD_S3_REGION", "us-east-1"), "S3 region (env IMSD_S3_REGION)")
 	f.StringVar(&cfg.S3.AccessKey, "s3-access-key", os.Getenv("IMSD_S3_ACCESS_KEY"), "S3 access key (env IMSD_S3_ACCESS_KEY)")
 	cfg.S3.SecretKey = os.Getenv("IMSD_S3_SECRET_KEY") // secrets only from the environment, never argv
+	f.StringVar(&cfg.ImportS3.Endpoint, "import-s3-endpoint", os.Getenv("IMSD_IMPORT_S3_ENDPOINT"), "S3-compatible object storage that images are created from (image_url \"bucket:key\") and exported to; empty disables both (env IMSD_IMPORT_S3_ENDPOINT)")
+	f.StringVar(&cfg.ImportS3.Region, "import-s3-region", envOr("IMSD_IMPORT_S3_REGION", "us-east-1"), "region of the import object storage (env IMSD_IMPORT_S3_REGION)")
+	f.StringVar(&cfg.ImportS3.AccessKey, "import-s3-access-key", os.Getenv("IMSD_IMPORT_S3_ACCESS_KEY"), "access key of the import object storage; its secret comes from IMSD_IMPORT_S3_SECRET_KEY (env IMSD_IMPORT_S3_ACCESS_KEY)")
+	cfg.ImportS3.SecretKey = os.Getenv("IMSD_IMPORT_S3_SECRET_KEY")
+	f.StringSliceVar(&cfg.ImportS3.Buckets, "import-s3-buckets", splitList(os.Getenv("IMSD_IMPORT_S3_BUCKETS")), "the only buckets imports and exports may name (comma-separated); empty allows every bucket the access key reaches (env IMSD_IMPORT_S3_BUCKETS)")
+	f.StringSliceVar(&cfg.Service.WebDownloadAllow, "web-download-allow", splitList(os.Getenv("IMSD_WEB_DOWNLOAD_ALLOW")), "URL prefixes Glance web-download imports and import tasks may fetch from (comma-separated, e.g. https://cloud-images.ubuntu.com/); empty disables web-download (env IMSD_WEB_DOWNLOAD_ALLOW)")
 	quota, _ := strconv.Atoi(envOr("IMSD_IMAGE_QUOTA", "1000"))
 	f.IntVar(&cfg.Service.ImageQuota, "image-quota", quota, "private images per project (env IMSD_IMAGE_QUOTA)")
 	maxSize, _ := strconv.ParseInt(envOr("IMSD_MAX_IMAGE_SIZE", strconv.FormatInt(128<<30, 10)), 10, 64)

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) imsd.Store) {
 	t.Run("ImageMember", s.testImageMember)
 	t.Run("Job", s.testJob)
 	t.Run("JobClaim", s.testJobClaim)
+	t.Run("JobFind", s.testJobFind)
 	t.Run("Tx", s.testTx)
 	t.Run("IdentityTx", s.testIdentityTx)
 }
