@@ -23,6 +23,11 @@ type ObjectStorage interface {
 	// Create starts a staged write of an object: nothing is visible under
 	// the key until Commit, and Cancel leaves no trace.
 	Create(ctx context.Context, bucket, key string) (ObjectWriter, error)
+	// Put writes an object of known size and SHA-256 (lower-case hex) from
+	// r: it appears only if exactly size bytes arrived and their SHA-256 is
+	// sha256; otherwise nothing is visible and the error wraps
+	// ErrDigestMismatch when the data did not match.
+	Put(ctx context.Context, bucket, key string, r io.Reader, size int64, sha256 string) (ObjectInfo, error)
 }
 
 // ObjectInfo describes an object.

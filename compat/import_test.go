@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -407,6 +409,33 @@ func TestExportToObjectStorage(t *testing.T) {
 				_, err := export(c.id, c.body)
 				sdkError(t, err, c.status, c.code)
 			})
+		}
+	})
+
+	t.Run("corrupt data is never exported", func(t *testing.T) {
+		bad := activeImage(t, env, "rotten", randomBytes(t, 3<<20))
+		digest := imageJSON(t, env, bad)["os_hash_value"].(string)
+		path := filepath.Join(filepath.Dir(env.App.BootstrapPath()), "blobs", "blobs", "sha256", digest[:2], digest)
+		if err := os.Chmod(path, 0o600); err != nil { // committed blobs are read-only
+			t.Fatalf("blob file: %v", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatalf("blob file: %v", err)
+		}
+		if _, err := f.WriteAt([]byte("bit rot"), 1<<20); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		job, err := export(bad, &model.ExportImageRequestBody{BucketUrl: url("exports/rotten.raw"), IsQuickExport: ptr(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j := waitJob(t, env, job); j.Status.Value() != "FAIL" || *j.ErrorCode != "IMG.0046" {
+			t.Fatalf("export of corrupt data: %s %v %v", j.Status.Value(), j.ErrorCode, j.FailReason)
+		}
+		if _, ok := b.Get(t, "exports/rotten.raw"); ok {
+			t.Fatal("corrupt data was exported")
 		}
 	})
 

@@ -2,12 +2,9 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/imsd/imsd"
@@ -17,9 +14,8 @@ import (
 // /v1/cloudimages/{id}/file), as a job. The file is the image's data
 // exactly as stored: imsd converts no formats, so a file_format other than
 // the image's own is refused (quick export, which Huawei also does without
-// conversion, always works). The object is written as a staged (multipart)
-// upload and appears only once complete and verified against the image's
-// SHA-256.
+// conversion, always works). The object appears only once complete and
+// verified against the image's SHA-256 (ObjectStorage.Put).
 
 // ExportInput is the body of the export API after wire parsing.
 type ExportInput struct {
@@ -171,11 +167,10 @@ func (s *Service) exportRunning(ctx context.Context, q imsd.Queries, img *imsd.I
 	return !j.Status.Done(), nil
 }
 
-// RunExportJob writes the image's data to the object as a staged upload,
-// hashing it on the way: the object is committed only when every byte
-// arrived and the SHA-256 equals the image's, so an export never leaves a
-// partial or corrupt file. It is idempotent: run again, it writes the
-// object again.
+// RunExportJob writes the image's data to the object with
+// ObjectStorage.Put, which lets it appear only when every byte arrived and
+// their SHA-256 equals the image's, so an export never leaves a partial or
+// corrupt file. It is idempotent: run again, it writes the object again.
 func (s *Service) RunExportJob(ctx context.Context, job *imsd.Job, progress Progress) error {
 	var pl exportPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
@@ -203,38 +198,18 @@ func (s *Service) RunExportJob(ctx context.Context, job *imsd.Job, progress Prog
 		return fmt.Errorf("export: open blob %s: %w", pl.Digest, err) // retried
 	}
 	defer rc.Close()
-	w, err := s.objects.Create(ctx, u.Bucket, u.Key)
-	if err != nil {
-		return exportErr(err, u)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = w.Cancel(background(ctx))
-		}
-	}()
-	h := sha256.New()
-	src := &transferReader{ctx: ctx, r: io.TeeReader(rc, h), size: pl.Size, progress: progress, task: exportTaskName,
+	src := &transferReader{ctx: ctx, r: rc, size: pl.Size, progress: progress, task: exportTaskName,
 		now: s.now, last: s.now(), lo: 0.05, hi: 0.95}
-	var n int64
-	if rf, ok := w.(io.ReaderFrom); ok {
-		n, err = rf.ReadFrom(src)
-	} else {
-		n, err = io.CopyBuffer(w, src, make([]byte, uploadBufferSize))
-	}
-	if rerr := src.readErr(); rerr != nil {
-		return fmt.Errorf("export: reading the image after %d bytes: %w", n, rerr) // retried
-	}
-	if err != nil {
+	info, err := s.objects.Put(ctx, u.Bucket, u.Key, src, pl.Size, pl.Digest)
+	switch {
+	case errors.Is(err, imsd.ErrDigestMismatch):
+		return fail(imsd.CodeImageUnavailable, "The stored data of the image does not match its checksum; nothing was exported.")
+	case err != nil && src.readErr() != nil:
+		return fmt.Errorf("export: reading the image after %d bytes: %w", src.n, src.readErr()) // retried
+	case err != nil:
 		return exportErr(err, u)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); n != pl.Size || got != pl.Digest {
-		return fail(imsd.CodeImageUnavailable, "The stored data of the image does not match its checksum (%d bytes, sha256 %s); nothing was exported.", n, got)
-	}
-	if _, err := w.Commit(ctx); err != nil {
-		return exportErr(err, u)
-	}
-	committed = true
+	n := info.Size
 	s.log.Info("image exported", "job_id", job.ID, "image_id", img.ID, "object", u.String(), "bytes", n)
 	return progress(ctx, 0.99, exportTaskName)
 }

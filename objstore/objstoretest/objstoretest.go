@@ -5,6 +5,8 @@ package objstoretest
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +50,52 @@ func Run(t *testing.T, open func(t *testing.T) Fixture) {
 	t.Run("Overwrite", s.overwrite)
 	t.Run("KeysWithPaths", s.keysWithPaths)
 	t.Run("CreateAbortsUnfinishedWrites", s.createAbortsUnfinished)
+	for _, size := range []int{0, 1000, 2*f.PartSize + 7} {
+		t.Run(fmt.Sprintf("Put%d", size), func(t *testing.T) { s.putVerified(t, size) })
+	}
 }
+
+// putVerified: Put stores data whose SHA-256 matches, and nothing when the
+// data is corrupt, short, or the reader fails.
+func (s *suite) putVerified(t *testing.T, size int) {
+	data := random(t, size)
+	sum := sha256.Sum256(data)
+	digest := hex.EncodeToString(sum[:])
+	k := key("put.raw")
+	info, err := s.f.Store.Put(t.Context(), s.f.Bucket, k, bytes.NewReader(data), int64(size), digest)
+	if err != nil || info.Size != int64(size) {
+		t.Fatalf("Put = %+v, %v", info, err)
+	}
+	if !bytes.Equal(s.get(t, k), data) {
+		t.Fatal("Put stored other data")
+	}
+	if size == 0 {
+		return
+	}
+	corrupt := bytes.Clone(data)
+	corrupt[size/2] ^= 0xff
+	bad := key("corrupt.raw")
+	_, err = s.f.Store.Put(t.Context(), s.f.Bucket, bad, bytes.NewReader(corrupt), int64(size), digest)
+	wantErr(t, "Put of corrupt data", err, imsd.ErrDigestMismatch)
+	_, err = s.f.Store.Stat(t.Context(), s.f.Bucket, bad)
+	wantErr(t, "Stat after a refused Put", err, imsd.ErrNotFound)
+	short := key("short.raw")
+	if _, err := s.f.Store.Put(t.Context(), s.f.Bucket, short, bytes.NewReader(data[:size-1]), int64(size), digest); err == nil {
+		t.Fatal("Put of fewer bytes than announced succeeded")
+	}
+	failing := key("failing.raw")
+	if _, err := s.f.Store.Put(t.Context(), s.f.Bucket, failing, io.MultiReader(bytes.NewReader(data[:size/2]), errReader{}), int64(size), digest); err == nil {
+		t.Fatal("Put from a failing reader succeeded")
+	}
+	for _, k := range []string{short, failing} {
+		_, err = s.f.Store.Stat(t.Context(), s.f.Bucket, k)
+		wantErr(t, "Stat after a failed Put", err, imsd.ErrNotFound)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
 
 type suite struct{ f Fixture }
 

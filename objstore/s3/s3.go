@@ -5,7 +5,9 @@
 //
 // Reads are plain GetObject streams. A write is a multipart upload to the
 // object's own key, in parts of Config.PartSize with at most
-// Config.Concurrency parts in flight: S3 shows nothing under the key until
+// Config.Concurrency parts in flight (over https the part bodies go as
+// UNSIGNED-PAYLOAD, TLS protecting them, which spares a SHA-256 pass; over
+// plain http they are signed): S3 shows nothing under the key until
 // CompleteMultipartUpload (Commit), and AbortMultipartUpload (Cancel)
 // leaves no trace. A write smaller than one part is kept in memory and put
 // with one PutObject at Commit. Create first aborts the unfinished
@@ -19,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,6 +71,12 @@ type Store struct {
 	partSize    int64
 	concurrency int
 	bufs        sync.Pool // *[]byte of partSize
+	// unsignedParts sends part bodies as UNSIGNED-PAYLOAD, saving a
+	// SHA-256 pass per byte: only over https, where TLS protects them.
+	unsignedParts bool
+	// singlePutLimit is the largest Put done with one PutObject
+	// (overridable by tests to reach the multipart path cheaply).
+	singlePutLimit int64
 }
 
 var _ imsd.ObjectStorage = (*Store)(nil)
@@ -102,7 +111,9 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Endpoint != "" {
 		opts.BaseEndpoint = aws.String(cfg.Endpoint)
 	}
-	s := &Store{client: awss3.New(opts), buckets: slices.Clone(cfg.Buckets), partSize: cfg.PartSize, concurrency: cfg.Concurrency}
+	s := &Store{client: awss3.New(opts), buckets: slices.Clone(cfg.Buckets), partSize: cfg.PartSize, concurrency: cfg.Concurrency,
+		unsignedParts:  cfg.Endpoint == "" || strings.HasPrefix(strings.ToLower(cfg.Endpoint), "https://"),
+		singlePutLimit: maxSinglePut}
 	s.bufs.New = func() any { b := make([]byte, s.partSize); return &b }
 	return s, nil
 }

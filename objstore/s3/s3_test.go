@@ -13,13 +13,24 @@ import (
 	"github.com/imsd/imsd/objstore/objstoretest"
 )
 
-func TestStore(t *testing.T) {
+func TestStore(t *testing.T) { runSuite(t, nil) }
+
+// TestStoreMultipartPut runs the suite with Put going through the staged
+// multipart write from one part up.
+func TestStoreMultipartPut(t *testing.T) {
+	runSuite(t, func(s *Store) { s.singlePutLimit = minPartSize })
+}
+
+func runSuite(t *testing.T, tweak func(*Store)) {
 	objstoretest.Run(t, func(t *testing.T) objstoretest.Fixture {
 		b := s3test.New(t, "objstore")
 		s, err := New(Config{Endpoint: b.Endpoint, Region: b.Region, AccessKey: b.AccessKey, SecretKey: b.SecretKey,
 			PartSize: minPartSize, Concurrency: 2})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tweak != nil {
+			tweak(s)
 		}
 		return objstoretest.Fixture{Store: s, Bucket: b.Name, Missing: b.Name + "-missing", PartSize: minPartSize,
 			Leave: func(t *testing.T, key string) {

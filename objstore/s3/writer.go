@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -138,10 +139,14 @@ func (w *writer) startPart(buf *[]byte, n int) error {
 	}
 	w.wg.Go(func() {
 		defer func() { w.s.bufs.Put(buf); <-w.slots }()
+		var opts []func(*awss3.Options)
+		if w.s.unsignedParts {
+			opts = append(opts, awss3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
+		}
 		out, err := w.s.client.UploadPart(w.ctx, &awss3.UploadPartInput{
 			Bucket: &w.bucket, Key: &w.key, UploadId: w.uploadID, PartNumber: aws.Int32(num),
 			Body: bytes.NewReader((*buf)[:n]), ContentLength: aws.Int64(int64(n)),
-		})
+		}, opts...)
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if err != nil {
