@@ -3,7 +3,9 @@
 // that images are imported from and exported to ("bucket:key", where
 // Huawei Cloud has OBS).
 //
-// Reads are plain GetObject streams. A write is a multipart upload to the
+// Reads are plain GetObject streams. Put writes an object of known size
+// and SHA-256 up to 5 GiB as one PutObject the server verifies (put.go). A
+// staged write (Create) is a multipart upload to the
 // object's own key, in parts of Config.PartSize with at most
 // Config.Concurrency parts in flight (over https the part bodies go as
 // UNSIGNED-PAYLOAD, TLS protecting them, which spares a SHA-256 pass; over
