@@ -218,8 +218,21 @@ func (s *Service) webAllowed(raw string) bool {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Host == "" {
 		return false
 	}
+	// Dot segments would let the server resolve the path out of the
+	// allowed prefix ("/pub/../private"), however they are encoded.
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == ".." || seg == "." {
+			return false
+		}
+	}
 	for _, prefix := range s.cfg.WebDownloadAllow {
-		if prefix != "" && strings.HasPrefix(raw, prefix) {
+		p, err := url.Parse(prefix)
+		if err != nil || p.Host == "" {
+			continue
+		}
+		// Scheme and host must be the prefix's exactly (a prefix without a
+		// path must not let "host.evil" through); the path must extend it.
+		if strings.EqualFold(u.Scheme, p.Scheme) && strings.EqualFold(u.Host, p.Host) && strings.HasPrefix(u.EscapedPath(), p.EscapedPath()) {
 			return true
 		}
 	}
