@@ -249,6 +249,47 @@ func TestImportFromObjectStorage(t *testing.T) {
 		}
 	})
 
+	t.Run("every create-from-file API refuses alike", func(t *testing.T) {
+		queued := createImage(t, env, "for-register", "")
+		calls := map[string]func(imageURL string) error{
+			"CreateImageInSafeMode": func(u string) error {
+				_, err := env.IMS.CreateImageInSafeMode(&model.CreateImageInSafeModeRequest{Body: &model.CreateImageRequestBody{
+					Name: ptr("x"), ImageUrl: ptr(u), MinDisk: ptr(int32(1))}})
+				return err
+			},
+			"ImportImageQuick": func(u string) error {
+				_, err := env.IMS.ImportImageQuick(&model.ImportImageQuickRequest{Body: &model.QuickImportImageByFileRequestBody{
+					Name: "x", OsVersion: "CentOS 7.9 64bit", ImageUrl: u, MinDisk: 1}})
+				return err
+			},
+			"CreateDataImage": func(u string) error {
+				_, err := env.IMS.CreateDataImage(&model.CreateDataImageRequest{Body: &model.CreateDataImageRequestBody{Name: "x", ImageUrl: u, MinDisk: 40}})
+				return err
+			},
+			"CreateDataImageInSafeMode": func(u string) error {
+				_, err := env.IMS.CreateDataImageInSafeMode(&model.CreateDataImageInSafeModeRequest{Body: &model.CreateDataImageRequestBody{Name: "x", ImageUrl: u, MinDisk: 40}})
+				return err
+			},
+			"RegisterImage": func(u string) error {
+				_, err := env.IMS.RegisterImage(&model.RegisterImageRequest{ImageId: queued, Body: &model.RegisterImageRequestBody{ImageUrl: u}})
+				return err
+			},
+		}
+		for name, call := range calls {
+			for _, c := range []struct {
+				what, url, code string
+			}{
+				{"missing bucket", b.Name + "-absent:images/disk.raw", "IMG.0069"},
+				{"missing object", url("images/absent.raw"), "IMG.0057"},
+				{"not an image file name", url("bad/readme.txt"), "IMG.0057"},
+				{"empty object", url("bad/empty.raw"), "IMG.0057"},
+				{"no bucket", "disk.raw", "IMG.0017"},
+			} {
+				t.Run(name+"/"+c.what, func(t *testing.T) { sdkError(t, call(c.url), 400, c.code) })
+			}
+		}
+	})
+
 	t.Run("wrong data fails the job", func(t *testing.T) {
 		for _, key := range []string{"bad/not-a.qcow2", "bad/backing.qcow2"} {
 			job, err := create(&model.CreateImageRequestBody{Name: ptr("wrong"), ImageUrl: ptr(url(key)), MinDisk: ptr(int32(1))})
