@@ -193,6 +193,14 @@ func (s *Service) setShared(ctx context.Context, q imsd.Queries, img *imsd.Image
 	return internal(q.ImageUpdate(ctx, img), "update image visibility")
 }
 
+// lockImage writes the image row at the start of a sharing change, so
+// that on a store with concurrent writers the change's count-then-insert
+// of members cannot interleave with another's (the member limit holds).
+func (s *Service) lockImage(ctx context.Context, q imsd.Queries, img *imsd.Image) error {
+	img.UpdatedAt = s.Now()
+	return internal(q.ImageUpdate(ctx, img), "lock image")
+}
+
 // addMember shares img with proj; an existing member is left as it is and
 // reported by existed.
 func (s *Service) addMember(ctx context.Context, q imsd.Queries, img *imsd.Image, proj *imsd.Project) (m *imsd.ImageMember, existed bool, err error) {
@@ -255,6 +263,9 @@ func (s *Service) ownedShareableImages(ctx context.Context, q imsd.Queries, p *i
 			if err := checkShareable(img); err != nil {
 				return nil, err
 			}
+		}
+		if err := s.lockImage(ctx, q, img); err != nil {
+			return nil, err
 		}
 		imgs = append(imgs, img)
 	}
@@ -475,6 +486,9 @@ func (s *Service) MemberAdd(ctx context.Context, p *imsd.Principal, imageID, mem
 			return err
 		}
 		if err := checkShareable(img); err != nil {
+			return err
+		}
+		if err := s.lockImage(ctx, q, img); err != nil {
 			return err
 		}
 		proj, err := s.memberProject(ctx, q, p, memberID)
