@@ -115,10 +115,9 @@ type AccessKeyOwner struct {
 type Check struct {
 	Action            string
 	EnterpriseProject string
-	// Shared marks a resource another account owns and shares with the
+	// Shared marks an image another project owns and shares with the
 	// caller's project: enterprise-project grants never apply to it, only
-	// IAM-project grants do (iam.md case 35). imsd has no image sharing
-	// yet; the engine already honours the rule.
+	// IAM-project grants do (iam.md case 35).
 	Shared bool
 }
 

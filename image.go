@@ -158,13 +158,26 @@ func SplitTag(tag string) (key, value string, ok bool) {
 
 // ImageQuery selects images. Empty fields do not filter. The service sets
 // DomainID on every caller-driven query so no caller sees another domain's
-// images; only maintenance (crash recovery) queries leave it empty.
+// images but those shared with its project (SharedWith); only maintenance
+// (crash recovery) queries leave it empty.
 type ImageQuery struct {
 	DomainID string
 	// Owner restricts to images owned by this project.
 	Owner string
-	ID    string
-	Name  string
+	// SharedWith, when set, adds the images shared with this project (of
+	// any domain) whose member status is one of MemberStatuses to the
+	// images DomainID and Owner select. DomainID and Owner do not restrict
+	// the shared ones: their owner is another project.
+	SharedWith     string
+	MemberStatuses []MemberStatus
+	// OnlyShared leaves out the images DomainID and Owner select: only the
+	// ones shared with SharedWith remain.
+	OnlyShared bool
+	// SharedOwner restricts the shared images to those this project owns.
+	SharedOwner string
+
+	ID   string
+	Name string
 	// Statuses restricts to these statuses; empty means every status but deleted.
 	Statuses        []ImageStatus
 	Visibility      string

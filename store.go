@@ -41,6 +41,10 @@ type Queries interface {
 	IdentityQueries
 	// AuditQueries are the audit trail.
 	AuditQueries
+	// MemberQueries are the members of shared images.
+	MemberQueries
+	// JobFinder selects jobs for the task lists.
+	JobFinder
 
 	DomainInsert(ctx context.Context, d *Domain) error
 	DomainGet(ctx context.Context, id string) (*Domain, error)

@@ -3,7 +3,10 @@
 // domain objects. It has no handlers; api/imshttp serves it.
 package api
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // Route is one API endpoint.
 type Route struct {
@@ -46,8 +49,9 @@ const (
 func acts(a ...string) []string { return a }
 
 // routes is the table of every endpoint the server answers: the IMS
-// routes below and the identity routes of routes_iam.go.
-var routes = append(append([]Route(nil), imsRoutes...), iamRoutes...)
+// routes below, those of routes_transfer.go and the identity routes of
+// routes_iam.go.
+var routes = slices.Concat(imsRoutes, transferRoutes, importExportRoutes, iamRoutes)
 
 // imsRoutes are the image service's endpoints.
 var imsRoutes = []Route{

@@ -32,6 +32,7 @@ import (
 	"github.com/imsd/imsd/identity"
 	"github.com/imsd/imsd/jobs"
 	"github.com/imsd/imsd/metrics"
+	objs3 "github.com/imsd/imsd/objstore/s3"
 	"github.com/imsd/imsd/service"
 	"github.com/imsd/imsd/store/sqldb"
 )
@@ -56,6 +57,9 @@ type Config struct {
 	// S3 selects an S3-compatible blob store instead of DataDir/blobs when
 	// its Endpoint is set.
 	S3 blobs3.Config
+	// ImportS3, when its Endpoint is set, is the object storage images are
+	// created from ("bucket:key" image_url) and exported to.
+	ImportS3 objs3.Config
 	// Service tunes the service (quota, size limit, ...).
 	Service service.Config
 	// Jobs tunes the job runner.
@@ -178,8 +182,15 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Authz = authz.New(a.Store, nil, a.log)
 	fail := killAt(cfg.FailPoints, a.log)
-	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service,
-		Sealer: a.Sealer, FailPoint: fail})
+	var objects imsd.ObjectStorage
+	if cfg.ImportS3.Endpoint != "" {
+		if objects, err = objs3.New(cfg.ImportS3); err != nil {
+			a.Store.Close()
+			return nil, fmt.Errorf("import object storage: %w", err)
+		}
+	}
+	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service, Sealer: a.Sealer,
+		Objects: objects, FailPoint: fail})
 	if err != nil {
 		a.Store.Close()
 		return nil, err
@@ -190,8 +201,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Store.Close()
 		return nil, err
 	}
-	a.Runner = jobs.New(a.Store, a.Service.FinishJob, nil, a.log, cfg.Jobs)
+	a.Runner = jobs.New(a.Store, a.Service.Finish, nil, a.log, cfg.Jobs)
 	a.Runner.Handle(imsd.JobTypeCopyInRegion, a.Service.RunCopyJob)
+	for _, t := range []string{imsd.JobTypeImportImage, imsd.JobTypeImportDataImage, imsd.JobTypeRegisterImage, imsd.JobTypeGlanceImport, imsd.JobTypeGlanceTask} {
+		a.Runner.Handle(t, a.Service.RunImportJob)
+	}
+	a.Runner.Handle(imsd.JobTypeExportImage, a.Service.RunExportJob)
 	a.Service.SetWakeup(a.Runner.Wakeup)
 	authn := auth.NewAuthenticator(a.Store, a.Sealer, &sigv.Verifier{Region: cfg.Region}, a.log)
 	a.Server = imshttp.New(a.Service, authn, a.log)

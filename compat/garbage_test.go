@@ -67,14 +67,17 @@ func TestNoRouteAnswers5xxToGarbage(t *testing.T) {
 	ak, _ := mkKey(t, iamc, uid)
 	role := mkPolicy(t, iamc, "garbage-policy", "ims:images:list")
 	ep := mkEP(t, rootEPS(t, env), "garbage-ep")
+	member := secondProject(t, env, "garbage-member")
+	shareWith(t, env, img, member)
 	w := &garbageWalk{env: env, logs: logs, client: &http.Client{Timeout: 30 * time.Second}, queued: queued, bodies: garbageBodies(),
 		fixtures: map[string]string{
 			"version": "v2", "image_id": img, "tag": "t1", "key": "k1", "project_id": env.Creds.ProjectID,
 			"job_id": *cp.JobId, "iam_project_id": env.Creds.ProjectID, "user_id": uid, "group_id": gid,
 			"access_key": ak, "role_id": role, "domain_id": env.Creds.DomainID, "enterprise_project_id": ep,
+			"member_id": member, "task_id": *cp.JobId,
 		},
 		fill: strings.NewReplacer("{img}", img, "{uid}", uid, "{did}", env.Creds.DomainID, "{pid}", env.Creds.ProjectID,
-			"{region}", "local-1", "{ep}", ep),
+			"{region}", "local-1", "{ep}", ep, "{mid}", member),
 	}
 
 	routes := api.Routes()

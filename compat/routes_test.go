@@ -32,7 +32,7 @@ func TestEveryRouteAuthenticatesAndAuthorizes(t *testing.T) {
 		"{policy_id}", "0123456789abcdef0123456789abcdef", "{enterprise_project_id}", "0", "{resource_id}", "x",
 		"{resource_type}", "images", "{credential}", env.Creds.AccessKey, "{access_key_id}", env.Creds.AccessKey,
 		"{ep_id}", "0", "{id}", "x", "{image_id}", img, "{project_id}", env.Creds.ProjectID, "{job_id}", *r.JobId,
-		"{tag}", "t1", "{key}", "k1", "{version}", "v2")
+		"{tag}", "t1", "{key}", "k1", "{version}", "v2", "{member_id}", env.Creds.ProjectID, "{task_id}", *r.JobId)
 	bodies := map[string]string{
 		"POST": `{"name":"x","tag":{"key":"k","value":"v"},"action":"create","tags":[{"key":"k","value":"v"}]}`,
 		"PUT":  `{"image_id":"` + img + `","tag":"k=v"}`, "PATCH": `[{"op":"replace","path":"/name","value":"y"}]`,

@@ -74,7 +74,7 @@ func (s *Service) CopyImage(ctx context.Context, p *imsd.Principal, sourceID str
 	}
 	var job *imsd.Job
 	err := s.store.InTx(ctx, func(q imsd.Queries) error {
-		src, err := s.visibleImage(ctx, q, p, sourceID)
+		src, member, err := s.readableImage(ctx, q, p, sourceID)
 		if err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func (s *Service) CopyImage(ctx context.Context, p *imsd.Principal, sourceID str
 			prev, err := q.JobGetByClientToken(ctx, p.ProjectID, in.ClientToken, s.Now().Add(-s.cfg.ClientTokenTTL))
 			if err == nil {
 				job = prev
-				return s.authorize(ctx, p, Check{Action: "ims:images:copy", EnterpriseProject: src.EnterpriseProjectID})
+				return s.authorize(ctx, p, readCheck("ims:images:copy", src, member))
 			}
 			if !errors.Is(err, imsd.ErrNotFound) {
 				return internal(err, "find job by client token")
@@ -95,10 +95,13 @@ func (s *Service) CopyImage(ctx context.Context, p *imsd.Principal, sourceID str
 		if err := s.checkCopySource(src); err != nil {
 			return err
 		}
+		if err := checkSharedCopySource(src, member); err != nil {
+			return err
+		}
 		if err := s.checkTargetEnterpriseProject(ctx, q, p, targetEP); err != nil {
 			return err
 		}
-		checks := []Check{{Action: "ims:images:copy", EnterpriseProject: src.EnterpriseProjectID}}
+		checks := []Check{readCheck("ims:images:copy", src, member)}
 		usesEPS, err := s.usesEnterpriseProjects(ctx, q, p.DomainID)
 		if err != nil {
 			return err
@@ -210,13 +213,8 @@ func (s *Service) JobGet(ctx context.Context, p *imsd.Principal, id string) (*im
 	// in the project (an enterprise-project grant is enough), the right to
 	// read images or to start the job's kind of work: whoever may copy can
 	// follow their copies.
-	if err := s.precheck(ctx, p, "ims:images:get"); err != nil {
-		if imsd.ErrorCode(err) != imsd.CodeForbidden {
-			return nil, err
-		}
-		if cerr := s.precheck(ctx, p, "ims:images:copy"); cerr != nil {
-			return nil, err
-		}
+	if err := s.precheckAny(ctx, p, jobReadActions...); err != nil {
+		return nil, err
 	}
 	if len(id) == 0 || len(id) > 64 || strings.ContainsAny(id, "/?#%. ") {
 		return nil, imsd.Errorf(imsd.CodeJobNotFound, "")

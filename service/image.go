@@ -42,6 +42,27 @@ func (s *Service) ImageCreate(ctx context.Context, p *imsd.Principal, in CreateI
 	if err := s.authorize(ctx, p, Check{Action: "ims:images:create"}); err != nil {
 		return nil, err
 	}
+	img, err := s.newImage(p, in)
+	if err != nil {
+		return nil, err
+	}
+	return img, s.store.InTx(ctx, func(q imsd.Queries) error {
+		if in.EnterpriseProjectID != "" {
+			if err := s.checkTargetEnterpriseProject(ctx, q, p, in.EnterpriseProjectID); err != nil {
+				return err
+			}
+			img.EnterpriseProjectID = in.EnterpriseProjectID
+		}
+		if err := s.checkQuota(ctx, q, p, 1); err != nil {
+			return err
+		}
+		return internal(q.ImageInsert(ctx, img), "insert image")
+	})
+}
+
+// newImage validates the metadata of a new image (status queued) and
+// builds it; enterprise project and quota are the caller's to check.
+func (s *Service) newImage(p *imsd.Principal, in CreateImageInput) (*imsd.Image, error) {
 	now := s.Now()
 	img := &imsd.Image{
 		ID: newImageID(), DomainID: p.DomainID, Owner: p.ProjectID, Status: imsd.ImageQueued,
@@ -116,18 +137,7 @@ func (s *Service) ImageCreate(ctx context.Context, p *imsd.Principal, in CreateI
 		}
 		img.SetProp(k, v)
 	}
-	return img, s.store.InTx(ctx, func(q imsd.Queries) error {
-		if in.EnterpriseProjectID != "" {
-			if err := s.checkTargetEnterpriseProject(ctx, q, p, in.EnterpriseProjectID); err != nil {
-				return err
-			}
-			img.EnterpriseProjectID = in.EnterpriseProjectID
-		}
-		if err := s.checkQuota(ctx, q, p, 1); err != nil {
-			return err
-		}
-		return internal(q.ImageInsert(ctx, img), "insert image")
-	})
+	return img, nil
 }
 
 // validateCustomAttr checks a further attribute of a created image against
@@ -187,33 +197,29 @@ func (s *Service) checkTargetEnterpriseProject(ctx context.Context, q imsd.Queri
 	return nil
 }
 
-// visibleImage loads an image the principal's project owns. Anything else —
-// missing, another project's, another account's — is IMG.0144 (404).
+// visibleImage loads an image the principal's project owns, for a use
+// only the owner has. A member of a shared image gets IMG.0047; anything
+// else — missing, another project's, another account's — is IMG.0144
+// (404).
 func (s *Service) visibleImage(ctx context.Context, q imsd.Queries, p *imsd.Principal, id string) (*imsd.Image, error) {
-	if id == "" || len(id) > 64 || strings.ContainsAny(id, "/?#%") {
-		return nil, imsd.Errorf(imsd.CodeImageNotFound, "")
-	}
-	img, err := q.ImageGet(ctx, id)
-	if err != nil {
-		return nil, notFound(err, imsd.CodeImageNotFound)
-	}
-	if img.DomainID != p.DomainID || img.Owner != p.ProjectID || img.Status == imsd.ImageDeleted {
-		return nil, imsd.Errorf(imsd.CodeImageNotFound, "")
-	}
-	return img, nil
+	return s.ownedImage(ctx, q, p, id)
 }
 
-// ImageGet returns one image of the caller's project.
+// ImageGet returns one image of the caller's project, or one shared with
+// it (as its members see it).
 func (s *Service) ImageGet(ctx context.Context, p *imsd.Principal, id string) (*imsd.Image, error) {
-	img, err := s.visibleImage(ctx, s.store, p, id)
+	img, member, err := s.readableImage(ctx, s.store, p, id)
 	if err != nil {
 		if perr := s.precheck(ctx, p, "ims:images:get"); perr != nil {
 			return nil, perr
 		}
 		return nil, err
 	}
-	if err := s.authorize(ctx, p, Check{Action: "ims:images:get", EnterpriseProject: img.EnterpriseProjectID}); err != nil {
+	if err := s.authorize(ctx, p, readCheck("ims:images:get", img, member)); err != nil {
 		return nil, err
+	}
+	if member != nil {
+		return sharedView(img), nil
 	}
 	return img, nil
 }
@@ -238,14 +244,18 @@ func (s *Service) ImageDelete(ctx context.Context, p *imsd.Principal, id string)
 		if img.Status == imsd.ImageSaving {
 			return imsd.Errorf(imsd.CodeImageBusy, "The image is being created (status saving) and cannot be deleted; wait for its job or upload to finish.")
 		}
-		if img.Status == imsd.ImageQueued {
-			busy, err := s.imageHasOpenJob(ctx, q, img)
-			if err != nil {
-				return err
+		busy, err := s.imageHasOpenJob(ctx, q, img)
+		if err != nil {
+			return err
+		}
+		if busy {
+			return imsd.Errorf(imsd.CodeImageBusy, "The image is being created by a running job and cannot be deleted.")
+		}
+		if busy, err := s.exportRunning(ctx, q, img); err != nil || busy {
+			if err == nil {
+				err = imsd.Errorf(imsd.CodeImageExporting, "The image is being exported and cannot be deleted until the export job ends.")
 			}
-			if busy {
-				return imsd.Errorf(imsd.CodeImageBusy, "The image is being created by a running job and cannot be deleted.")
-			}
+			return err
 		}
 		if err := q.ImageDelete(ctx, img.ID); err != nil {
 			return internal(err, "delete image")

@@ -23,6 +23,9 @@ type ListImagesInput struct {
 	// ProjectOnly ignores enterprise-project grants (the Glance list API,
 	// whose permission row does not support enterprise projects).
 	ProjectOnly bool
+	// MemberStatus selects the images shared with the caller by its
+	// answer: "" means accepted, "all" any answer.
+	MemberStatus string
 }
 
 // MaxListLimit is the largest page any list API returns.
@@ -44,8 +47,26 @@ func (s *Service) ImageList(ctx context.Context, p *imsd.Principal, in ListImage
 	q := in.Query
 	q.DomainID = p.DomainID
 	q.Owner = p.ProjectID
+	// Images shared with the caller's project come along when the caller
+	// may list images project-wide: enterprise-project grants never cover
+	// them (iam.md case 35), and they belong to no enterprise project of
+	// the caller's.
+	shared := all && (in.EnterpriseProjectID == "" || in.EnterpriseProjectID == AllGrantedEPs)
+	if shared {
+		q.SharedWith = p.ProjectID
+		switch in.MemberStatus {
+		case "":
+			q.MemberStatuses = []imsd.MemberStatus{imsd.MemberAccepted}
+		case "all":
+		default:
+			q.MemberStatuses = []imsd.MemberStatus{imsd.MemberStatus(in.MemberStatus)}
+		}
+	}
 	if in.Owner != "" && in.Owner != p.ProjectID {
-		return []*imsd.Image{}, nil
+		if !shared {
+			return []*imsd.Image{}, nil
+		}
+		q.OnlyShared, q.SharedOwner = true, in.Owner
 	}
 	switch in.EnterpriseProjectID {
 	case "":
@@ -73,6 +94,11 @@ func (s *Service) ImageList(ctx context.Context, p *imsd.Principal, in ListImage
 	}
 	if err != nil {
 		return nil, internal(err, "list images")
+	}
+	for i, img := range imgs {
+		if img.DomainID != p.DomainID || img.Owner != p.ProjectID {
+			imgs[i] = sharedView(img)
+		}
 	}
 	return imgs, nil
 }

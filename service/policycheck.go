@@ -56,11 +56,11 @@ func (s *Service) PolicyCheck(ctx context.Context, caller *imsd.Principal, in Po
 		ProjectName: caller.ProjectName, UserID: u.ID, UserName: u.Name, IsRoot: u.IsRoot, AuthMethod: "aksk"}
 	checks := []Check{{Action: in.Action}}
 	if in.ImageID != "" {
-		img, err := s.visibleImage(ctx, s.store, caller, in.ImageID)
+		img, member, err := s.readableImage(ctx, s.store, caller, in.ImageID)
 		if err != nil {
 			return nil, err
 		}
-		checks[0].EnterpriseProject = img.EnterpriseProjectID
+		checks[0] = readCheck(in.Action, img, member)
 		if in.Action == "ims:images:copy" {
 			eps, err := s.usesEnterpriseProjects(ctx, s.store, caller.DomainID)
 			if err != nil {

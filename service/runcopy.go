@@ -167,6 +167,9 @@ func (s *Service) Recover(ctx context.Context, singleNode bool) error {
 		s.log.Warn("recover: upload interrupted; image marked killed", "image_id", img.ID)
 		s.finishUpload(ctx, img, imsd.ImageKilled)
 	}
+	if err := s.recoverStaging(ctx, singleNode, staleAfter); err != nil {
+		return err
+	}
 	if !singleNode {
 		return nil
 	}

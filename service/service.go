@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,6 +33,9 @@ type Config struct {
 	// ClientTokenTTL is how long an X-Client-Token keeps naming the same
 	// copy job (default 24 h).
 	ClientTokenTTL time.Duration
+	// WebDownloadAllow are the URL prefixes Glance's web-download import
+	// and import tasks may fetch from; empty disables web-download.
+	WebDownloadAllow []string
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -62,6 +66,10 @@ type Service struct {
 	wakeup func()
 	sealer *auth.Sealer
 	fail   imsd.FailPoint
+	// objects is the operator's object storage for imports and exports
+	// (nil: not configured); web fetches web-download URLs.
+	objects imsd.ObjectStorage
+	web     *http.Client
 }
 
 // Options are the dependencies of a Service.
@@ -84,6 +92,12 @@ type Options struct {
 	// FailPoint, for crash tests only, is called at named steps of
 	// uploads, copies, deletes and GC.
 	FailPoint imsd.FailPoint
+	// Objects is the object storage images are imported from and exported
+	// to ("bucket:key"); nil disables those APIs.
+	Objects imsd.ObjectStorage
+	// WebClient fetches web-download imports; nil means a client with
+	// bounded timeouts that follows only allowed redirects.
+	WebClient *http.Client
 }
 
 // New returns a Service.
@@ -91,7 +105,11 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Blobs == nil {
 		return nil, errors.New("service: Store and Blobs are required")
 	}
-	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup, sealer: o.Sealer, fail: o.FailPoint}
+	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup, sealer: o.Sealer,
+		objects: o.Objects, web: o.WebClient, fail: o.FailPoint}
+	if s.web == nil {
+		s.web = s.newWebClient()
+	}
 	if s.authz == nil {
 		s.authz = RootOnly{}
 	}

@@ -46,7 +46,11 @@ func (s *Server) showJob(w http.ResponseWriter, r *http.Request, progressView bo
 		s.writeError(w, r, err)
 		return
 	}
-	httpkit.WriteJSON(w, http.StatusOK, api.JobJSON(j, progressView))
+	out := api.JobJSON(j, progressView)
+	if results := service.MemberJobResults(j); results != nil {
+		out["entities"].(map[string]any)["results"] = results
+	}
+	httpkit.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleShowJob(w http.ResponseWriter, r *http.Request) { s.showJob(w, r, false) }

@@ -247,6 +247,7 @@ func parseListQuery(v url.Values, glance bool) (service.ListImagesInput, error) 
 	q.DiskFormat, q.ContainerFormat, q.VirtualEnvType = get("disk_format"), get("container_format"), get("virtual_env_type")
 	q.Tag = get("tag")
 	in.Owner = get("owner")
+	in.MemberStatus = get("member_status")
 	in.EnterpriseProjectID = get("enterprise_project_id")
 	for _, k := range []string{"min_ram", "min_disk"} {
 		if s := get(k); s != "" {

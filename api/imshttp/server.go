@@ -83,6 +83,7 @@ const (
 // The routes whose bodies are image data.
 const (
 	routeUpload   = "UploadImageFile"
+	routeStage    = "GlanceStageImageFile"
 	routeDownload = "DownloadImageFile"
 )
 
@@ -145,7 +146,7 @@ func (s *Server) handlers() map[string]http.HandlerFunc {
 
 // imsHandlers maps the image service's route names to handlers.
 func (s *Server) imsHandlers() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
+	m := map[string]http.HandlerFunc{
 		"Health":                      s.handleHealth,
 		"Ready":                       s.handleReady,
 		"ListVersions":                s.handleListVersions,
@@ -181,6 +182,10 @@ func (s *Server) imsHandlers() map[string]http.HandlerFunc {
 		"PolicyCheck":                 s.handlePolicyCheck,
 		"ListAuditEvents":             s.handleAuditList,
 	}
+	for name, h := range s.transferHandlers() {
+		m[name] = h
+	}
+	return m
 }
 
 // Handler returns the routed handler with every middleware applied. It
@@ -335,7 +340,7 @@ func (s *Server) observed(next http.Handler) http.Handler {
 			st.Status = http.StatusOK // net/http's answer to a handler that wrote nothing
 		}
 		switch {
-		case route == routeUpload:
+		case route == routeUpload || route == routeStage:
 			st.UploadedBytes = body.n
 		case route == routeDownload && (st.Status == http.StatusOK || st.Status == http.StatusPartialContent):
 			st.DownloadedBytes = sw.bytes

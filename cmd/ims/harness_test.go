@@ -70,8 +70,9 @@ type e2e struct {
 }
 
 // startServer starts imsd on a free loopback port with a fresh data
-// directory, waits for /healthz and kills the process at cleanup.
-func startServer(t testing.TB) *e2e {
+// directory and the extra flags, waits for /healthz and kills the process
+// at cleanup.
+func startServer(t testing.TB, extra ...string) *e2e {
 	t.Helper()
 	imsBin, imsdBin := buildBinaries(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -83,7 +84,7 @@ func startServer(t testing.TB) *e2e {
 	e := &e2e{ims: imsBin, dataDir: t.TempDir(), endpoint: "http://" + addr, home: t.TempDir()}
 	e.config = filepath.Join(e.home, "ims", "config.yaml")
 	var logs bytes.Buffer
-	cmd := exec.Command(imsdBin, "--data-dir", e.dataDir, "--listen", addr, "--log-level", "warn")
+	cmd := exec.Command(imsdBin, append([]string{"--data-dir", e.dataDir, "--listen", addr, "--log-level", "warn"}, extra...)...)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start imsd: %v", err)

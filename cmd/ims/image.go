@@ -14,16 +14,19 @@ import (
 func newImageCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "image",
-		Short: "Create, upload, list, show, update, tag, download, copy and delete images",
+		Short: "Create, import, upload, list, show, update, tag, download, export, copy, share and delete images",
 		Example: `  ims image import disk.qcow2 --name base --disk-format qcow2
+  ims image import --from images:disk.qcow2 --name base --wait
   ims image list --status active
-  ims image copy IMAGE_ID --name base-copy --wait`,
+  ims image copy IMAGE_ID --name base-copy --wait
+  ims image share IMAGE_ID PROJECT_ID`,
 		Args: groupArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newImageCreateCmd(c), newImageUploadCmd(c), newImageImportCmd(c), newImageListCmd(c),
 		newImageShowCmd(c), newImageUpdateCmd(c), newImageDeleteCmd(c), newImageDownloadCmd(c),
-		newImageTagCmd(c), newImageUntagCmd(c), newImageCopyCmd(c))
+		newImageTagCmd(c), newImageUntagCmd(c), newImageCopyCmd(c), newImageExportCmd(c), newImageShareCmd(c),
+		newImageAnswerCmd(c, true), newImageAnswerCmd(c, false), newImageMembersCmd(c))
 	for _, sub := range cmd.Commands() {
 		if strings.Contains(sub.Use, "IMAGE_ID") {
 			sub.ValidArgsFunction = c.completeImageID
@@ -191,16 +194,34 @@ plain progress lines are printed otherwise.`,
 
 func newImageImportCmd(c *cli) *cobra.Command {
 	o := &createOpts{}
+	r := &remoteImport{}
 	cmd := &cobra.Command{
-		Use:   "import FILE --name NAME",
-		Short: "Create an image and upload FILE into it",
-		Long: `Creates the image metadata, then streams FILE into it with progress, and prints
-the image. If the upload fails the image is left queued: retry with
-'ims image upload ID FILE' or remove it with 'ims image delete ID'.`,
+		Use:   "import {FILE | --from BUCKET:PATH} --name NAME",
+		Short: "Create an image from a local file, or from a file in object storage",
+		Long: `With FILE: creates the image metadata, then streams FILE into it with progress,
+and prints the image. If the upload fails the image is left queued: retry with
+'ims image upload ID FILE' or remove it with 'ims image delete ID'.
+
+With --from BUCKET:PATH: the server reads the file from its object storage
+(CreateImage with image_url, an asynchronous job) and the command prints the job,
+or with --wait follows it like 'ims image copy --wait' does (exit 3 when the job
+fails, 4 on --timeout). The disk format is detected from the data; --min-disk
+defaults to 1 GB and is raised to cover the virtual disk. --data makes a data disk
+image (CreateDataImage).`,
 		Example: `  ims image import disk.qcow2 --name base --disk-format qcow2
-  ims image import rootfs.raw --name web --os-version "Debian GNU/Linux 12 64bit" --tag team=web -o json`,
-		Args: exactArgs(1, "FILE"),
+  ims image import rootfs.raw --name web --os-version "Debian GNU/Linux 12 64bit" --tag team=web -o json
+  ims image import --from images:ubuntu/jammy.qcow2 --name jammy --os-version "Ubuntu 22.04 server 64bit" --wait
+  ims image import --from images:disks/data.raw --name data-disk --data --wait`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if r.from != "" {
+				return exactArgs(0, "no FILE with --from")(cmd, args)
+			}
+			return exactArgs(1, "FILE (or --from BUCKET:PATH)")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if r.from != "" {
+				return c.importRemote(cmd, o, r)
+			}
 			if fi, err := os.Stat(args[0]); err != nil {
 				return err
 			} else if !fi.Mode().IsRegular() {
@@ -219,6 +240,7 @@ the image. If the upload fails the image is left queued: retry with
 		},
 	}
 	o.register(cmd)
+	r.register(cmd)
 	return cmd
 }
 

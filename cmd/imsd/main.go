@@ -25,6 +25,18 @@ func main() {
 	}
 }
 
+// splitList splits a comma-separated environment value, dropping empty
+// items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // envOr returns the environment variable or def.
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
@@ -90,6 +102,12 @@ Every flag can also be set through the environment variable named in its help.`,
 	f.StringVar(&cfg.PublicURL, "public-url", os.Getenv("IMSD_PUBLIC_URL"), "URL clients reach the service at (a load balancer), written into bootstrap.json; default the listen address (env IMSD_PUBLIC_URL)")
 	f.StringVar(&cfg.NodeName, "node-name", os.Getenv("IMSD_NODE_NAME"), "name of this node in job leases, logs and metrics; default the host name (env IMSD_NODE_NAME)")
 	f.StringVar(&logLevel, "log-level", envOr("IMSD_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env IMSD_LOG_LEVEL)")
+	f.StringVar(&cfg.ImportS3.Endpoint, "import-s3-endpoint", os.Getenv("IMSD_IMPORT_S3_ENDPOINT"), "S3-compatible object storage that images are created from (image_url \"bucket:key\") and exported to; empty disables both (env IMSD_IMPORT_S3_ENDPOINT)")
+	f.StringVar(&cfg.ImportS3.Region, "import-s3-region", envOr("IMSD_IMPORT_S3_REGION", "us-east-1"), "region of the import object storage (env IMSD_IMPORT_S3_REGION)")
+	f.StringVar(&cfg.ImportS3.AccessKey, "import-s3-access-key", os.Getenv("IMSD_IMPORT_S3_ACCESS_KEY"), "access key of the import object storage; its secret comes from IMSD_IMPORT_S3_SECRET_KEY (env IMSD_IMPORT_S3_ACCESS_KEY)")
+	cfg.ImportS3.SecretKey = os.Getenv("IMSD_IMPORT_S3_SECRET_KEY")
+	f.StringSliceVar(&cfg.ImportS3.Buckets, "import-s3-buckets", splitList(os.Getenv("IMSD_IMPORT_S3_BUCKETS")), "the only buckets imports and exports may name (comma-separated); empty allows every bucket the access key reaches (env IMSD_IMPORT_S3_BUCKETS)")
+	f.StringSliceVar(&cfg.Service.WebDownloadAllow, "web-download-allow", splitList(os.Getenv("IMSD_WEB_DOWNLOAD_ALLOW")), "URL prefixes Glance web-download imports and import tasks may fetch from (comma-separated, e.g. https://cloud-images.ubuntu.com/); empty disables web-download (env IMSD_WEB_DOWNLOAD_ALLOW)")
 	quota, _ := strconv.Atoi(envOr("IMSD_IMAGE_QUOTA", "1000"))
 	f.IntVar(&cfg.Service.ImageQuota, "image-quota", quota, "private images per project (env IMSD_IMAGE_QUOTA)")
 	maxSize, _ := strconv.ParseInt(envOr("IMSD_MAX_IMAGE_SIZE", strconv.FormatInt(128<<30, 10)), 10, 64)

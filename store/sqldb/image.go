@@ -84,9 +84,15 @@ func (q *queries) ImageUpdate(ctx context.Context, img *imsd.Image) error {
 		append(args, img.ID)...)
 }
 
-// ImageDelete deletes the image row.
+// ImageDelete deletes the image row and its members (the projects it was
+// shared with), in one transaction.
 func (q *queries) ImageDelete(ctx context.Context, id string) error {
-	return q.change(ctx, "delete image "+id, `DELETE FROM images WHERE id = ?`, id)
+	return q.withTx(ctx, func(q *queries) error {
+		if _, err := q.write.ExecContext(ctx, q.rebind(`DELETE FROM image_members WHERE image_id = ?`), id); err != nil {
+			return q.mapErr("delete members of image "+id, err)
+		}
+		return q.change(ctx, "delete image "+id, `DELETE FROM images WHERE id = ?`, id)
+	})
 }
 
 // ImageSetChecksum sets the checksum of the images of digest that have

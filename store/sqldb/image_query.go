@@ -41,11 +41,8 @@ func (w *where) sql() string { return strings.Join(w.conds, " AND ") }
 // selects images of every domain.
 func (q *queries) imageWhere(iq imsd.ImageQuery) *where {
 	w := &where{}
-	if iq.DomainID != "" { // empty only for maintenance queries across domains
-		w.add("i.domain_id = ?", iq.DomainID)
-	}
+	q.visibleWhere(w, iq)
 	for _, f := range []struct{ col, val string }{
-		{"owner", iq.Owner},
 		{"id", iq.ID},
 		{"name", iq.Name},
 		{"visibility", iq.Visibility},
@@ -114,6 +111,47 @@ func (q *queries) imageWhere(iq imsd.ImageQuery) *where {
 	return w
 }
 
+// visibleWhere adds the condition selecting whose images iq asks for: the
+// images of DomainID and Owner (either may be empty: maintenance queries
+// across domains), the images shared with SharedWith in one of
+// MemberStatuses, or both.
+func (q *queries) visibleWhere(w *where, iq imsd.ImageQuery) {
+	var own []string
+	var ownArgs []any
+	if iq.DomainID != "" {
+		own = append(own, "i.domain_id = ?")
+		ownArgs = append(ownArgs, iq.DomainID)
+	}
+	if iq.Owner != "" {
+		own = append(own, "i.owner = ?")
+		ownArgs = append(ownArgs, iq.Owner)
+	}
+	if iq.SharedWith == "" {
+		if len(own) > 0 {
+			w.add(strings.Join(own, " AND "), ownArgs...)
+		}
+		return
+	}
+	shared := "i.id IN (SELECT m.image_id FROM image_members m WHERE m.member_id = ?"
+	sharedArgs := []any{iq.SharedWith}
+	if len(iq.MemberStatuses) > 0 {
+		shared += " AND m.status IN (" + placeholders(len(iq.MemberStatuses)) + ")"
+		for _, st := range iq.MemberStatuses {
+			sharedArgs = append(sharedArgs, string(st))
+		}
+	}
+	shared += ")"
+	if iq.SharedOwner != "" {
+		shared = "(" + shared + " AND i.owner = ?)"
+		sharedArgs = append(sharedArgs, iq.SharedOwner)
+	}
+	if iq.OnlyShared || len(own) == 0 {
+		w.add(shared, sharedArgs...)
+		return
+	}
+	w.add("(("+strings.Join(own, " AND ")+") OR "+shared+")", append(ownArgs, sharedArgs...)...)
+}
+
 // timeWhere adds conditions with the semantics of imsd.TimeCondition.Match:
 // both sides are compared truncated to the second, which on the stored
 // value becomes a half-open range [lo, lo+1s).
@@ -158,8 +196,9 @@ func (q *queries) ImageList(ctx context.Context, iq imsd.ImageQuery) ([]*imsd.Im
 	w := q.imageWhere(iq)
 	if iq.Marker != "" {
 		n, err := q.count(ctx, "image marker",
-			`SELECT COUNT(*) FROM images WHERE id = ? AND (domain_id = ? OR ? = '')`,
-			iq.Marker, iq.DomainID, iq.DomainID)
+			`SELECT COUNT(*) FROM images WHERE id = ? AND (domain_id = ? OR ? = ''
+		OR id IN (SELECT m.image_id FROM image_members m WHERE m.member_id = ? AND ? <> ''))`,
+			iq.Marker, iq.DomainID, iq.DomainID, iq.SharedWith, iq.SharedWith)
 		if err != nil {
 			return nil, err
 		}
