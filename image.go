@@ -164,9 +164,11 @@ type ImageQuery struct {
 	DiskFormat      string
 	ContainerFormat string
 	VirtualEnvType  string
-	MinRAM          *int
-	MinDisk         *int
-	Protected       *bool
+	// CmkID restricts to images encrypted with this key.
+	CmkID     string
+	MinRAM    *int
+	MinDisk   *int
+	Protected *bool
 	// EnterpriseProjects restricts to images in these enterprise projects;
 	// nil means any, an empty non-nil slice means none.
 	EnterpriseProjects []string

@@ -26,6 +26,8 @@ type Store interface {
 type Queries interface {
 	// IdentityQueries are groups, memberships, custom policies and grants.
 	IdentityQueries
+	// KeyQueries are the key service's keys and aliases.
+	KeyQueries
 
 	DomainInsert(ctx context.Context, d *Domain) error
 	DomainGet(ctx context.Context, id string) (*Domain, error)

@@ -41,8 +41,9 @@ const (
 func acts(a ...string) []string { return a }
 
 // routes is the table of every endpoint the server answers: the IMS
-// routes below and the identity routes of routes_iam.go.
-var routes = append(append([]Route(nil), imsRoutes...), iamRoutes...)
+// routes below, the identity routes of routes_iam.go and the key-service
+// routes of routes_kms.go.
+var routes = append(append(append([]Route(nil), imsRoutes...), iamRoutes...), kmsRoutes...)
 
 // imsRoutes are the image service's endpoints.
 var imsRoutes = []Route{

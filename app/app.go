@@ -26,6 +26,7 @@ import (
 	"github.com/imsd/imsd/blob/fs"
 	blobs3 "github.com/imsd/imsd/blob/s3"
 	"github.com/imsd/imsd/jobs"
+	kmslocal "github.com/imsd/imsd/kms/local"
 	"github.com/imsd/imsd/metrics"
 	"github.com/imsd/imsd/service"
 	"github.com/imsd/imsd/store/postgres"
@@ -146,7 +147,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("open blob store: %w", err)
 	}
 	a.Authz = authz.New(a.Store, nil, a.log)
-	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service, Sealer: a.Sealer})
+	keys, err := kmslocal.New(a.Sealer)
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service,
+		Sealer: a.Sealer, Keys: keys})
 	if err != nil {
 		a.Store.Close()
 		return nil, err
@@ -348,7 +355,8 @@ func (a *App) gcLoop(ctx context.Context) {
 				a.log.Error("gc", "err", err)
 				continue
 			}
-			a.log.Info("gc done", "blobs_deleted", res.BlobsDeleted, "bytes_freed", res.BytesFreed, "staging_purged", res.StagingPurged)
+			a.log.Info("gc done", "blobs_deleted", res.BlobsDeleted, "bytes_freed", res.BytesFreed, "staging_purged", res.StagingPurged,
+				"keys_destroyed", res.KeysDestroyed)
 		}
 	}
 }

@@ -109,11 +109,8 @@ func (s *Service) CopyImage(ctx context.Context, p *imsd.Principal, sourceID str
 		if err := s.authorize(ctx, p, checks...); err != nil {
 			return err
 		}
-		if in.CmkID != "" {
-			if in.CmkID == src.CmkID {
-				return imsd.Errorf(imsd.CodeKeySame, "")
-			}
-			return imsd.Errorf(imsd.CodeKeyNotFound, "The KMS key %q does not exist.", in.CmkID)
+		if err := s.checkCopyKeys(ctx, q, p, src, in); err != nil {
+			return err
 		}
 		if err := s.checkQuota(ctx, q, p, 1); err != nil {
 			return err
@@ -141,6 +138,43 @@ func (s *Service) checkCopySource(src *imsd.Image) error {
 		return imsd.Errorf(imsd.CodeISOImage, "")
 	case src.Size > s.cfg.MaxImageSize:
 		return imsd.Errorf(imsd.CodeImageTooLarge, "Images larger than %d bytes cannot be copied within a region; the source has %d bytes.", s.cfg.MaxImageSize, src.Size)
+	}
+	return nil
+}
+
+// checkCopyKeys applies the KMS rules of a copy, after the IMS permission
+// checks (iam.md case 43). A cmk_id must differ from the source's key
+// (IMG.0096), name an enabled key of the caller's project (IMG.0095,
+// IMG.0097) and, on the v2.1 API, one the caller may make data keys under
+// (IMG.0099). An encrypted source's key must exist and be enabled
+// (IMG.0101, IMG.0102) and, on v2.1, the caller must be allowed to decrypt
+// with it (IMG.0103). On v1 the service acts for the caller, as Huawei's
+// IMS does through its agency: only the keys' states are checked.
+func (s *Service) checkCopyKeys(ctx context.Context, q imsd.Queries, p *imsd.Principal, src *imsd.Image, in CopyInput) error {
+	if in.CmkID != "" {
+		if in.CmkID == src.CmkID {
+			return imsd.Errorf(imsd.CodeKeySame, "")
+		}
+		k, err := s.keyForNewData(ctx, q, p, in.CmkID)
+		if err != nil {
+			return err
+		}
+		if in.SafeMode {
+			if err := s.authorizeKeyUse(ctx, p, k, imsd.CodeKeyForbidden, kmsCreateDataKey); err != nil {
+				return err
+			}
+		}
+	}
+	if src.CmkID != "" {
+		k, err := s.keyOfImage(ctx, q, src, imsd.CodeSourceKeyNotFound, imsd.CodeSourceKeyDisabled)
+		if err != nil {
+			return err
+		}
+		if in.SafeMode {
+			if err := s.authorizeKeyUse(ctx, p, k, imsd.CodeSourceKeyForbidden, kmsDecryptDataKey); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -184,6 +218,9 @@ func (s *Service) insertCopy(ctx context.Context, q imsd.Queries, p *imsd.Princi
 		VirtualEnvType: src.VirtualEnvType, CmkID: src.CmkID,
 		BlobDigest: src.BlobDigest, Size: src.Size, VirtualSize: src.VirtualSize, Checksum: src.Checksum,
 		Tags: []string{}, Properties: props, CreatedAt: now, UpdatedAt: now,
+	}
+	if in.CmkID != "" {
+		dst.CmkID = in.CmkID
 	}
 	dst.SetProp("__originalimagename", src.ID)
 	dst.SetProp("__data_origin", "image,"+src.ID)

@@ -14,16 +14,23 @@ type GCResult struct {
 	BytesFreed      int64
 	StagingPurged   int
 	BlobsReferenced int
+	// KeysDestroyed counts keys whose pending deletion ended.
+	KeysDestroyed int
 }
 
-// GC removes blobs that no image references and staged writes that were
-// abandoned, both only once they are older than grace: a blob committed by
+// GC destroys keys whose pending deletion has ended, and removes blobs that
+// no image references and staged writes that were abandoned, both only once they are older than grace: a blob committed by
 // an upload a moment ago is not referenced until the upload records it, and
 // must survive until then.
 func (s *Service) GC(ctx context.Context, grace time.Duration) (GCResult, error) {
 	var res GCResult
+	n, err := s.PurgeDueKeys(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.KeysDestroyed = n
 	cutoff := s.Now().Add(-grace)
-	n, err := s.blobs.PurgeStaging(ctx, cutoff)
+	n, err = s.blobs.PurgeStaging(ctx, cutoff)
 	if err != nil {
 		return res, err
 	}

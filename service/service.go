@@ -63,6 +63,7 @@ type Service struct {
 	cfg    Config
 	wakeup func()
 	sealer *auth.Sealer
+	keys   imsd.KeyProvider
 }
 
 // Options are the dependencies of a Service.
@@ -82,6 +83,9 @@ type Options struct {
 	// Sealer seals secret keys and tokens; the identity APIs that create
 	// access keys or tokens fail without it.
 	Sealer *auth.Sealer
+	// Keys holds the master keys of the key service; creating keys and
+	// encrypting images fail without it.
+	Keys imsd.KeyProvider
 }
 
 // New returns a Service.
@@ -89,7 +93,7 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Blobs == nil {
 		return nil, errors.New("service: Store and Blobs are required")
 	}
-	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup, sealer: o.Sealer}
+	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup, sealer: o.Sealer, keys: o.Keys}
 	if s.authz == nil {
 		s.authz = RootOnly{}
 	}

@@ -34,6 +34,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, info.Status, map[string]string{"error_code": string(code), "error_msg": msg, "request_id": reqID})
 		return
 	}
+	if strings.HasPrefix(string(code), "KMS.") {
+		// Huawei KMS's own error shape, which the SDK parses too.
+		writeJSON(w, info.Status, map[string]any{"error": map[string]string{"error_code": string(code), "error_msg": msg}})
+		return
+	}
 	writeJSON(w, info.Status, map[string]any{"error": map[string]string{"code": string(code), "message": msg}})
 }
 

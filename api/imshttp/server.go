@@ -105,6 +105,9 @@ func (s *Server) handlers() map[string]http.HandlerFunc {
 	for name, h := range s.iamHandlers() {
 		m[name] = h
 	}
+	for name, h := range s.kmsHandlers() {
+		m[name] = h
+	}
 	return m
 }
 

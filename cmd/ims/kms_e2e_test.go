@@ -1,0 +1,52 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestKMSEndToEnd drives "ims kms" against a real imsd: create, list, show
+// by alias, disable and enable, aliases, scheduled deletion and its
+// cancellation, and a refused call's code.
+func TestKMSEndToEnd(t *testing.T) {
+	e := startServer(t)
+	e.ok(t, "configure", "--from-bootstrap", filepath.Join(e.dataDir, "bootstrap.json"))
+
+	key := jsonOut[map[string]any](t, e.ok(t, "kms", "create", "app-key", "--description", "e2e", "-o", "json"))
+	id, _ := key["key_id"].(string)
+	if len(id) != 36 || key["key_alias"] != "app-key" || key["key_state"] != "2" {
+		t.Fatalf("kms create: %v", key)
+	}
+	if r := e.ok(t, "kms", "list"); !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "enabled") {
+		t.Fatalf("kms list: %v", r)
+	}
+	if r := e.ok(t, "kms", "disable", "app-key"); !strings.Contains(r.stdout, "3 (disabled)") {
+		t.Fatalf("kms disable: %v", r)
+	}
+	if l := jsonOut[[]map[string]any](t, e.ok(t, "kms", "list", "--state", "disabled", "-o", "json")); len(l) != 1 || l[0]["key_id"] != id {
+		t.Fatalf("kms list --state disabled: %v", l)
+	}
+	e.ok(t, "kms", "enable", id)
+	e.ok(t, "kms", "alias", "create", "alias/prod", "app-key")
+	if r := e.ok(t, "kms", "alias", "list", "app-key"); !strings.Contains(r.stdout, "alias/prod") {
+		t.Fatalf("kms alias list: %v", r)
+	}
+	if s := jsonOut[map[string]any](t, e.ok(t, "kms", "show", "alias/prod", "-o", "json")); s["key_id"] != id {
+		t.Fatalf("kms show by alias: %v", s)
+	}
+	e.ok(t, "kms", "alias", "delete", "alias/prod")
+	if r := e.run(t, nil, "kms", "delete", "app-key", "--pending-days", "3"); r.code != exitError || !strings.Contains(r.stderr, "KMS.0308") ||
+		!requestID.MatchString(r.stderr) {
+		t.Fatalf("kms delete with 3 days: %v", r)
+	}
+	if r := e.ok(t, "kms", "delete", "app-key", "--pending-days", "30"); !strings.Contains(r.stdout, "pending-deletion") {
+		t.Fatalf("kms delete: %v", r)
+	}
+	if r := e.ok(t, "kms", "cancel-delete", "app-key"); !strings.Contains(r.stdout, "disabled") {
+		t.Fatalf("kms cancel-delete: %v", r)
+	}
+	if r := e.run(t, nil, "kms", "show", "no-such-key"); r.code != exitError || !strings.Contains(r.stderr, "no key has") {
+		t.Fatalf("kms show of a missing key: %v", r)
+	}
+}
