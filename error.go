@@ -195,6 +195,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrDigestMismatch means committed blob data did not match the expected digest.
 	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrCheckpointLater means a blob store cannot make a checkpoint at a
+	// staged write's current size; more data must be written first.
+	ErrCheckpointLater = errors.New("checkpoint not possible yet")
 	// ErrInvalidText means a value holds text the store cannot keep or
 	// compare (PostgreSQL refuses NUL characters and invalid UTF-8). It is
 	// always the caller's input, never a server fault.

@@ -216,7 +216,8 @@ func (s *Service) insertCopy(ctx context.Context, q imsd.Queries, p *imsd.Princi
 		Visibility: "private", ImageType: "private", ContainerFormat: src.ContainerFormat, DiskFormat: src.DiskFormat,
 		MinDisk: src.MinDisk, MinRAM: src.MinRAM, Description: desc, EnterpriseProjectID: ep,
 		VirtualEnvType: src.VirtualEnvType, CmkID: src.CmkID,
-		BlobDigest: src.BlobDigest, Size: src.Size, VirtualSize: src.VirtualSize, Checksum: src.Checksum,
+		BlobDigest: src.BlobDigest, DataKey: src.DataKey, PlainDigest: src.PlainDigest,
+		Size: src.Size, VirtualSize: src.VirtualSize, Checksum: src.Checksum,
 		Tags: []string{}, Properties: props, CreatedAt: now, UpdatedAt: now,
 	}
 	if in.CmkID != "" {

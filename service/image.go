@@ -23,6 +23,11 @@ type CreateImageInput struct {
 	OSVersion           string
 	Description         *string
 	EnterpriseProjectID string
+	// CmkID ("__system__cmkid") names the key the image's data is to be
+	// encrypted with; CmkIDAlt is the same given as "cmk_id", as IMS's
+	// create calls name it. When both are set they must agree.
+	CmkID    string
+	CmkIDAlt string
 	// Props are further string attributes (custom or IMS extension).
 	Props map[string]string
 }
@@ -37,7 +42,7 @@ var DiskFormats = map[string]bool{
 var readOnlyAttrs = map[string]bool{
 	"id": true, "status": true, "owner": true, "size": true, "virtual_size": true, "checksum": true,
 	"created_at": true, "updated_at": true, "active_at": true, "file": true, "self": true, "schema": true,
-	"__imagetype": true, "__image_size": true, "__isregistered": true, "__system__cmkid": true,
+	"__imagetype": true, "__image_size": true, "__isregistered": true, "__system__cmkid": true, "__system_encrypted": true,
 	"__originalimagename": true, "__data_origin": true, "os_hash_algo": true, "os_hash_value": true,
 	"deleted": true, "deleted_at": true, "__image_source_type": true, "__root_origin": true,
 	"__whole_image": true, "_sys_enterprise_project_id": true, "locations": true, "direct_url": true,
@@ -118,7 +123,25 @@ func (s *Service) ImageCreate(ctx context.Context, p *imsd.Principal, in CreateI
 		}
 		img.SetProp(k, v)
 	}
+	cmk := in.CmkID
+	if cmk == "" {
+		cmk = in.CmkIDAlt
+	} else if in.CmkIDAlt != "" && in.CmkIDAlt != cmk {
+		return nil, imsd.Errorf(imsd.CodeBadRequest, "__system__cmkid and cmk_id name different keys.")
+	}
 	return img, s.store.InTx(ctx, func(q imsd.Queries) error {
+		if cmk != "" {
+			// The data will be encrypted under a data key made with this
+			// key: it must be usable, and the caller allowed to use it.
+			k, err := s.keyForNewData(ctx, q, p, cmk)
+			if err != nil {
+				return err
+			}
+			if err := s.authorizeKeyUse(ctx, p, k, imsd.CodeKeyForbidden, kmsCreateDataKey); err != nil {
+				return err
+			}
+			img.CmkID = k.ID
+		}
 		if in.EnterpriseProjectID != "" {
 			if err := s.checkTargetEnterpriseProject(ctx, q, p, in.EnterpriseProjectID); err != nil {
 				return err

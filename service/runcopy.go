@@ -64,8 +64,8 @@ func (s *Service) RunCopyJob(ctx context.Context, job *imsd.Job, progress Progre
 	if err != nil {
 		return err
 	}
-	if info.Size != dst.Size {
-		return fail(imsd.CodeImageUnavailable, "The stored data of the source image has %d bytes, expected %d.", info.Size, dst.Size)
+	if want := storedSize(dst); info.Size != want {
+		return fail(imsd.CodeImageUnavailable, "The stored data of the source image has %d bytes, expected %d.", info.Size, want)
 	}
 	return progress(ctx, 0.9, copyTaskName)
 }
@@ -102,7 +102,7 @@ func (s *Service) FinishJob(ctx context.Context, job *imsd.Job, failure *JobFail
 				img.ActiveAt = now
 			} else {
 				img.Status = imsd.ImageKilled
-				img.BlobDigest = ""
+				img.BlobDigest, img.DataKey, img.PlainDigest = "", nil, ""
 			}
 			delete(img.Properties, propJobID)
 			img.UpdatedAt = now

@@ -17,7 +17,7 @@ import (
 var glanceCreateFields = map[string]bool{
 	"name": true, "visibility": true, "protected": true, "container_format": true, "disk_format": true,
 	"min_disk": true, "min_ram": true, "tags": true, "__os_version": true, "__description": true,
-	"enterprise_project_id": true,
+	"enterprise_project_id": true, "__system__cmkid": true, "cmk_id": true,
 }
 
 func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
@@ -38,6 +38,8 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 		OSVersion           string   `json:"__os_version"`
 		Description         *string  `json:"__description"`
 		EnterpriseProjectID string   `json:"enterprise_project_id"`
+		SystemCmkID         string   `json:"__system__cmkid"`
+		CmkID               string   `json:"cmk_id"`
 	}
 	body, _ := json.Marshal(raw)
 	if err := unmarshal(body, &in); err != nil {
@@ -60,6 +62,7 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 		Name: in.Name, Visibility: in.Visibility, Protected: in.Protected, ContainerFormat: in.ContainerFormat,
 		DiskFormat: in.DiskFormat, MinDisk: in.MinDisk, MinRAM: in.MinRAM, Tags: in.Tags, OSVersion: in.OSVersion,
 		Description: in.Description, EnterpriseProjectID: in.EnterpriseProjectID, Props: props,
+		CmkID: in.SystemCmkID, CmkIDAlt: in.CmkID,
 	})
 	if err != nil {
 		s.writeError(w, r, err)

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) imsd.BlobStore) {
 		{"NotFound", testNotFound},
 		{"Walk", testWalk},
 		{"PurgeStaging", testPurgeStaging},
+		{"Resumable", testResumable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

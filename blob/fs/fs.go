@@ -9,6 +9,7 @@ package fs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +60,54 @@ func (s *Store) Create(ctx context.Context) (imsd.BlobWriter, error) {
 		return nil, fmt.Errorf("fs: create staging file: %w", err)
 	}
 	return newWriter(s, f, path), nil
+}
+
+// CreateResumable starts an unhashed staged write under staging/.
+func (s *Store) CreateResumable(ctx context.Context) (imsd.ResumableWriter, error) {
+	w, err := s.Create(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fw := w.(*writer)
+	fw.h = nil
+	return fw, nil
+}
+
+// Resume reopens the staging file of a checkpoint, cut back to the
+// checkpoint's size.
+func (s *Store) Resume(ctx context.Context, checkpoint []byte) (imsd.ResumableWriter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var tok checkpointToken
+	if err := json.Unmarshal(checkpoint, &tok); err != nil || uuid.Validate(tok.Staging) != nil || tok.Size < 0 {
+		return nil, fmt.Errorf("fs: resume: invalid checkpoint %q", checkpoint)
+	}
+	path := filepath.Join(s.root, stagingDir, tok.Staging)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, fmt.Errorf("fs: resume: staged write %s: %w", tok.Staging, imsd.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fs: resume: %w", err)
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() < tok.Size {
+		err = fmt.Errorf("staged write %s has %d bytes, the checkpoint %d: %w", tok.Staging, fi.Size(), tok.Size, imsd.ErrNotFound)
+	}
+	if err == nil {
+		err = f.Truncate(tok.Size)
+	}
+	if err == nil {
+		_, err = f.Seek(tok.Size, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("fs: resume: %w", err)
+	}
+	w := newWriter(s, f, path)
+	w.h, w.size, w.disk, w.wb = nil, tok.Size, tok.Size, tok.Size
+	return w, nil
 }
 
 // Open reads length bytes of blob digest starting at offset; a negative

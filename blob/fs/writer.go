@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -72,8 +73,8 @@ type writer struct {
 	s    *Store
 	f    *os.File
 	path string
-	h    hash.Hash
-	size int64 // bytes accepted
+	h    hash.Hash // nil for a resumable (unhashed) write
+	size int64     // bytes accepted
 
 	cur  *block // buffer being filled, or nil
 	fill int    // bytes used in cur
@@ -186,7 +187,9 @@ func (w *writer) submit() {
 func (w *writer) hasher() {
 	defer close(w.todo)
 	for c := range w.hashq {
-		w.h.Write(c.b[:c.n])
+		if w.h != nil {
+			w.h.Write(c.b[:c.n])
+		}
 		w.todo <- c
 	}
 }
@@ -229,7 +232,9 @@ func (w *writer) finish(write bool) error {
 	if w.cur != nil && w.fill > 0 && write && w.err == nil {
 		if w.hashq == nil {
 			// Small blob: no pipeline was ever needed.
-			w.h.Write(w.cur[:w.fill])
+			if w.h != nil {
+				w.h.Write(w.cur[:w.fill])
+			}
 			w.err = w.writeOut(w.cur[:w.fill])
 		} else {
 			w.submit()
@@ -271,6 +276,9 @@ func (w *writer) Commit(ctx context.Context, expectDigest string) (imsd.BlobInfo
 }
 
 func (w *writer) commit(ctx context.Context, expectDigest string) (string, error) {
+	if w.h == nil {
+		return "", errors.New("fs: a resumable write is committed with CommitAs")
+	}
 	if err := w.finish(ctx.Err() == nil); err != nil {
 		return "", err
 	}
@@ -281,22 +289,27 @@ func (w *writer) commit(ctx context.Context, expectDigest string) (string, error
 	if expectDigest != "" && !strings.EqualFold(expectDigest, digest) {
 		return "", fmt.Errorf("fs: got %s, want %s: %w", digest, expectDigest, imsd.ErrDigestMismatch)
 	}
+	return digest, w.place(digest)
+}
+
+// place makes the finished staging file durable and renames it to blob d.
+func (w *writer) place(digest string) error {
 	if err := w.f.Chmod(0o444); err != nil {
-		return "", fmt.Errorf("fs: commit: %w", err)
+		return fmt.Errorf("fs: commit: %w", err)
 	}
 	if err := w.f.Sync(); err != nil {
-		return "", fmt.Errorf("fs: commit: sync: %w", err)
+		return fmt.Errorf("fs: commit: sync: %w", err)
 	}
 	if err := w.f.Close(); err != nil {
-		return "", fmt.Errorf("fs: commit: %w", err)
+		return fmt.Errorf("fs: commit: %w", err)
 	}
 	dir := w.s.blobDir(digest)
 	if err := os.Mkdir(dir, 0o755); err == nil {
 		if err := syncDir(filepath.Dir(dir)); err != nil {
-			return "", fmt.Errorf("fs: commit: %w", err)
+			return fmt.Errorf("fs: commit: %w", err)
 		}
 	} else if !errors.Is(err, iofs.ErrExist) {
-		return "", fmt.Errorf("fs: commit: %w", err)
+		return fmt.Errorf("fs: commit: %w", err)
 	}
 	switch err := renameNoReplace(w.path, w.s.blobPath(digest)); {
 	case errors.Is(err, iofs.ErrExist):
@@ -307,16 +320,86 @@ func (w *writer) commit(ctx context.Context, expectDigest string) (string, error
 		os.Remove(w.path)
 		now := time.Now()
 		if err := os.Chtimes(w.s.blobPath(digest), now, now); err != nil {
-			return "", fmt.Errorf("fs: commit: touch existing blob: %w", err)
+			return fmt.Errorf("fs: commit: touch existing blob: %w", err)
 		}
-		return digest, nil
+		return nil
 	case err != nil:
-		return "", fmt.Errorf("fs: commit: %w", err)
+		return fmt.Errorf("fs: commit: %w", err)
 	}
 	if err := syncDir(dir); err != nil {
-		return "", fmt.Errorf("fs: commit: %w", err)
+		return fmt.Errorf("fs: commit: %w", err)
 	}
-	return digest, nil
+	return nil
+}
+
+// CommitAs finishes a resumable write and makes it visible under address.
+func (w *writer) CommitAs(ctx context.Context, address string) (imsd.BlobInfo, error) {
+	if w.done {
+		return imsd.BlobInfo{}, errClosed
+	}
+	err := func() error {
+		if !validDigest(address) {
+			w.finish(false)
+			return fmt.Errorf("fs: invalid address %q", address)
+		}
+		if err := w.finish(ctx.Err() == nil); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return w.place(address)
+	}()
+	if err != nil {
+		w.f.Close()
+		os.Remove(w.path)
+		return imsd.BlobInfo{}, err
+	}
+	return w.s.Stat(ctx, address)
+}
+
+// checkpointToken is what Checkpoint returns: the staging file and the
+// size up to which it is durable.
+type checkpointToken struct {
+	Staging string `json:"staging"`
+	Size    int64  `json:"size"`
+}
+
+// Checkpoint writes out every buffered byte, waits for the flusher, and
+// fsyncs the staging file; everything written so far is then durable.
+func (w *writer) Checkpoint(ctx context.Context) ([]byte, error) {
+	if w.done {
+		return nil, errClosed
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if w.cur != nil && w.fill > 0 {
+		w.submit()
+	}
+	if w.cur != nil { // an empty buffer: give it back
+		blockPool.Put(w.cur)
+		w.cur = nil
+		w.nbuf--
+	}
+	for ; w.nbuf > 0; w.nbuf-- {
+		f := <-w.free
+		blockPool.Put(f.b)
+		if f.err != nil && w.err == nil {
+			w.err = f.err
+		}
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	if err := w.f.Sync(); err != nil {
+		w.err = fmt.Errorf("fs: checkpoint: sync: %w", err)
+		return nil, w.err
+	}
+	return json.Marshal(checkpointToken{Staging: filepath.Base(w.path), Size: w.size})
 }
 
 // Cancel discards the staged data. It is a no-op after Commit or Cancel.

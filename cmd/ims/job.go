@@ -138,7 +138,11 @@ returns the same job instead of making another copy.`,
 				body.Description = ptr(desc)
 			}
 			if cmk != "" {
-				body.CmkId = ptr(cmk)
+				key, err := (&keyService{cli: c}).keyID(cmk)
+				if err != nil {
+					return err
+				}
+				body.CmkId = ptr(key)
 			}
 			if ep != "" {
 				id, err := copyTargetEP(c, ep)
@@ -179,7 +183,7 @@ returns the same job instead of making another copy.`,
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "name of the copy (required)")
 	f.StringVar(&desc, "description", "", "description of the copy")
-	f.StringVar(&cmk, "cmk-id", "", "KMS key id to encrypt the copy with")
+	f.StringVar(&cmk, "cmk-id", "", "KMS key (id, key alias or alias/NAME) to re-encrypt the copy with")
 	f.StringVar(&ep, "enterprise-project", "", `enterprise project of the copy, by id or name ("0" is the default project)`)
 	f.StringVar(&token, "client-token", "", "idempotency token sent as X-Client-Token")
 	f.BoolVar(&wait, "wait", false, "wait for the job to finish, with progress")

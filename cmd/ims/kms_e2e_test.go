@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,5 +50,32 @@ func TestKMSEndToEnd(t *testing.T) {
 	}
 	if r := e.run(t, nil, "kms", "show", "no-such-key"); r.code != exitError || !strings.Contains(r.stderr, "no key has") {
 		t.Fatalf("kms show of a missing key: %v", r)
+	}
+}
+
+// TestEncryptedImportEndToEnd: "ims image import --cmk-id" stores the
+// image encrypted, and "ims image download" returns the plaintext.
+func TestEncryptedImportEndToEnd(t *testing.T) {
+	e := startServer(t)
+	e.ok(t, "configure", "--from-bootstrap", filepath.Join(e.dataDir, "bootstrap.json"))
+	e.ok(t, "kms", "create", "disk-key")
+	dir := t.TempDir()
+	disk := filepath.Join(dir, "disk.raw")
+	data := bytes.Repeat([]byte("imsd-encrypted-"), 300000)
+	if err := os.WriteFile(disk, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	img := jsonOut[map[string]any](t, e.ok(t, "image", "import", disk, "--name", "enc", "--cmk-id", "disk-key", "-o", "json"))
+	id, _ := img["id"].(string)
+	if img["status"] != "active" || img["__system_encrypted"] != "1" || img["__system__cmkid"] == nil {
+		t.Fatalf("imported image: %v", img)
+	}
+	out := filepath.Join(dir, "out.raw")
+	e.ok(t, "image", "download", id, out)
+	if got, err := os.ReadFile(out); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("downloaded data differs (%v)", err)
+	}
+	if r := e.run(t, nil, "kms", "delete", "disk-key"); r.code != exitError || !strings.Contains(r.stderr, "KMS.9001") {
+		t.Fatalf("deleting the key in use: %v", r)
 	}
 }
