@@ -112,18 +112,18 @@ func requireNoPlaintext(t testing.TB, env *sdktest.Env, id string, data []byte) 
 }
 
 // encryptionBackends are the configurations the encryption tests run on:
-// the embedded default and PostgreSQL + S3.
-func encryptionBackends(t *testing.T) map[string]func(*app.Config) {
-	return map[string]func(*app.Config){
-		"local": nil,
-		"postgres+s3": func(c *app.Config) {
-			pg := freshSchema(t)
-			s3cfg := imstest.S3(t)
+// the embedded default and PostgreSQL + S3 (set up for the subtest t).
+var encryptionBackends = map[string]func(t *testing.T) func(*app.Config){
+	"local": func(*testing.T) func(*app.Config) { return nil },
+	"postgres+s3": func(t *testing.T) func(*app.Config) {
+		pg := freshSchema(t)
+		s3cfg := imstest.S3(t)
+		return func(c *app.Config) {
 			c.PostgresURL = pg
 			c.S3.Endpoint, c.S3.Region, c.S3.AccessKey, c.S3.SecretKey = s3cfg.Endpoint, s3cfg.Region, s3cfg.AccessKey, s3cfg.SecretKey
 			c.S3.Bucket = "imsd-enc-" + service.NewHexID()[:12]
-		},
-	}
+		}
+	},
 }
 
 // TestEncryptedImages: through the official SDK (kms/v2 and ims/v2), a
@@ -132,9 +132,9 @@ func encryptionBackends(t *testing.T) map[string]func(*app.Config) {
 // plaintext; a same-key copy shares the blob; and the image works with
 // every other image route.
 func TestEncryptedImages(t *testing.T) {
-	for name, cfg := range encryptionBackends(t) {
+	for name, cfg := range encryptionBackends {
 		t.Run(name, func(t *testing.T) {
-			env := sdktest.Start(t, cfg)
+			env := sdktest.Start(t, cfg(t))
 			key := mkCMK(t, env.RootKMS(t), "images")
 			data := randomBytes(t, 3*blobcrypt.SegmentSize+12345)
 			sum := sha256.Sum256(data)
