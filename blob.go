@@ -81,4 +81,9 @@ type ResumableWriter interface {
 	CommitAs(ctx context.Context, address string) (BlobInfo, error)
 	// Cancel discards the staged data. It is safe after CommitAs (no-op).
 	Cancel(ctx context.Context) error
+	// Release stops the writer and frees its resources but keeps the
+	// staged data, at least up to the last checkpoint, for Resume (a job
+	// interrupted by a shutdown). It is a no-op after CommitAs, Cancel or
+	// Release.
+	Release(ctx context.Context) error
 }

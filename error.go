@@ -52,6 +52,8 @@ const (
 	CodeRangeNotSatisfiable Code = "IMG.0246"
 	CodeNotFound            Code = "IMG.0247"
 	CodeConflict            Code = "IMG.0248"
+	CodeJobEnded            Code = "IMG.0249"
+	CodeJobCancelled        Code = "IMG.0250"
 	CodeAuthFailed          Code = "APIGW.0301"
 	CodeRouteNotFound       Code = "APIGW.0101"
 	CodeEntityTooLarge      Code = "APIGW.0201"
@@ -94,6 +96,8 @@ var codes = map[Code]CodeInfo{
 	CodeRangeNotSatisfiable: {416, "The requested range cannot be satisfied."},
 	CodeNotFound:            {404, "The resource does not exist."},
 	CodeConflict:            {409, "The resource was changed concurrently; retry."},
+	CodeJobEnded:            {409, "The job has already ended and cannot be cancelled."},
+	CodeJobCancelled:        {409, "The job was cancelled."},
 	CodeAuthFailed:          {401, "Incorrect IAM authentication information."},
 	CodeRouteNotFound:       {404, "The API does not exist or has not been published."},
 	CodeEntityTooLarge:      {413, "Request entity too large."},

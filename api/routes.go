@@ -83,6 +83,8 @@ var imsRoutes = []Route{
 	{Name: "ShowJob", Method: http.MethodGet, Pattern: "/v1/{project_id}/jobs/{job_id}", Actions: acts(actGet)},
 	{Name: "ShowJobProgress", Method: http.MethodGet, Pattern: "/v1/cloudimages/job/{job_id}", Actions: acts(actGet)},
 
+	// imsd's own: cancel a queued or running job (ims job cancel).
+	{Name: "CancelJob", Method: http.MethodPost, Pattern: "/v1/imsd/jobs/{job_id}/cancel", Actions: acts(actCopy), EnterpriseProject: true},
 	// imsd's own: explain how a user's request would be decided (ims policy check).
 	{Name: "PolicyCheck", Method: http.MethodGet, Pattern: "/v1/imsd/policy-check", Actions: acts("iam:users:getUser")},
 }

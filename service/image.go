@@ -250,6 +250,11 @@ func (s *Service) ImageDelete(ctx context.Context, p *imsd.Principal, id string)
 		if img.Status == imsd.ImageSaving {
 			return imsd.Errorf(imsd.CodeImageBusy, "The image is being created (status saving) and cannot be deleted; wait for its job or upload to finish.")
 		}
+		if job, err := s.sourceOfRunningCopy(ctx, q, img); err != nil {
+			return err
+		} else if job != "" {
+			return imsd.Errorf(imsd.CodeImageBusy, "The image is being copied by job %s; wait for the job to end or cancel it.", job)
+		}
 		if img.Status == imsd.ImageQueued {
 			busy, err := s.imageHasOpenJob(ctx, q, img)
 			if err != nil {

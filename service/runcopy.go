@@ -53,7 +53,7 @@ func (s *Service) RunCopyJob(ctx context.Context, job *imsd.Job, progress Progre
 		return err
 	}
 	if pl.CmkID != "" && pl.CmkID != pl.SourceCmkID {
-		return fail(imsd.CodeUnsupported, "Re-encrypting copies are not supported by this server yet.")
+		return s.runSealingCopy(ctx, job, dst, pl, progress)
 	}
 	// Same data key: the copy shares the source's content-addressed blob,
 	// which the target row has referenced since the request was accepted.

@@ -34,6 +34,13 @@ type Config struct {
 	// ClientTokenTTL is how long an X-Client-Token keeps naming the same
 	// copy job (default 24 h).
 	ClientTokenTTL time.Duration
+	// CopyCheckpointBytes is how much data a byte-moving (re-encrypting)
+	// copy processes between checkpoints (default 128 MiB): at most this
+	// much work is redone after a crash.
+	CopyCheckpointBytes int64
+	// CopyRateLimit caps a byte-moving copy's speed in bytes per second
+	// (0, the default: no cap).
+	CopyRateLimit int64
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -49,6 +56,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ClientTokenTTL == 0 {
 		c.ClientTokenTTL = 24 * time.Hour
+	}
+	if c.CopyCheckpointBytes <= 0 {
+		c.CopyCheckpointBytes = 128 << 20
 	}
 	return c
 }

@@ -145,6 +145,7 @@ func (s *Server) imsHandlers() map[string]http.HandlerFunc {
 		"CopyImageInRegionInSafeMode": s.handleCopy(true),
 		"ShowJob":                     s.handleShowJob,
 		"ShowJobProgress":             s.handleShowJobProgress,
+		"CancelJob":                   s.handleCancelJob,
 		"PolicyCheck":                 s.handlePolicyCheck,
 	}
 }

@@ -92,7 +92,13 @@ func testResumable(t *testing.T, s imsd.BlobStore) {
 	if _, err := w.Write(data[at : at+(7<<20)]); err != nil { // lost in the "crash"
 		t.Fatal(err)
 	}
-	checkpoint(t, w, data) // the lost data reaches the store, and w stops moving
+	checkpoint(t, w, data) // the lost data reaches the store
+	if err := w.Release(ctx); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if _, err := w.Write([]byte("x")); err == nil {
+		t.Fatal("Write after Release succeeded")
+	}
 	r, err := s.Resume(ctx, tok)
 	if err != nil {
 		t.Fatalf("Resume: %v", err)
@@ -112,7 +118,6 @@ func testResumable(t *testing.T, s imsd.BlobStore) {
 		t.Fatalf("CommitAs after Resume = %+v, %v", info, err)
 	}
 	requireContent(t, s, address('b'), data)
-	_ = w.Cancel(ctx) // the abandoned writer; its staged data is gone already
 	if _, err := s.Resume(ctx, tok2); !errors.Is(err, imsd.ErrNotFound) {
 		t.Fatalf("Resume after CommitAs: %v, want ErrNotFound", err)
 	}

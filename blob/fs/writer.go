@@ -358,6 +358,15 @@ func (w *writer) CommitAs(ctx context.Context, address string) (imsd.BlobInfo, e
 	return w.s.Stat(ctx, address)
 }
 
+// Release stops the writer and closes the staging file, keeping it.
+func (w *writer) Release(context.Context) error {
+	if w.done {
+		return nil
+	}
+	w.finish(false)
+	return w.f.Close()
+}
+
 // checkpointToken is what Checkpoint returns: the staging file and the
 // size up to which it is durable.
 type checkpointToken struct {

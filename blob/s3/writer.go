@@ -381,6 +381,21 @@ func (w *writer) CommitAs(ctx context.Context, address string) (imsd.BlobInfo, e
 	return w.s.Stat(ctx, digest)
 }
 
+// Release stops the part uploads and keeps the multipart upload.
+func (w *writer) Release(context.Context) error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.cancel()
+	w.wg.Wait()
+	if w.cur != nil {
+		w.putBuf(w.cur)
+		w.cur = nil
+	}
+	return nil
+}
+
 // checkpointToken is what Checkpoint returns: the multipart upload and its
 // parts, all uploaded.
 type checkpointToken struct {

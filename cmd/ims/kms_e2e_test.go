@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -54,8 +55,11 @@ func TestKMSEndToEnd(t *testing.T) {
 }
 
 // TestEncryptedImportEndToEnd: "ims image import --cmk-id" stores the
-// image encrypted, and "ims image download" returns the plaintext.
+// image encrypted, "ims image copy --cmk-id" re-encrypts it (cancelled once
+// with "ims job cancel", then to the end), and "ims image download" returns
+// the plaintext.
 func TestEncryptedImportEndToEnd(t *testing.T) {
+	t.Setenv("IMSD_COPY_RATE_LIMIT", strconv.Itoa(2<<20)) // copies take about 2 s
 	e := startServer(t)
 	e.ok(t, "configure", "--from-bootstrap", filepath.Join(e.dataDir, "bootstrap.json"))
 	e.ok(t, "kms", "create", "disk-key")
@@ -77,5 +81,21 @@ func TestEncryptedImportEndToEnd(t *testing.T) {
 	}
 	if r := e.run(t, nil, "kms", "delete", "disk-key"); r.code != exitError || !strings.Contains(r.stderr, "KMS.9001") {
 		t.Fatalf("deleting the key in use: %v", r)
+	}
+
+	e.ok(t, "kms", "create", "other-key")
+	started := jsonOut[map[string]any](t, e.ok(t, "image", "copy", id, "--name", "doomed", "--cmk-id", "other-key", "-o", "json"))
+	job, _ := started["job_id"].(string)
+	if r := e.ok(t, "job", "cancel", job); !strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "IMG.0250") {
+		t.Fatalf("job cancel: %v", r)
+	}
+	if r := e.run(t, nil, "job", "cancel", job); r.code != exitError || !strings.Contains(r.stderr, "IMG.0249") {
+		t.Fatalf("second job cancel: %v", r)
+	}
+	done := jsonOut[map[string]any](t, e.ok(t, "image", "copy", id, "--name", "rekeyed", "--cmk-id", "other-key", "--wait", "-o", "json"))
+	copyID, _ := done["entities"].(map[string]any)["image_id"].(string)
+	e.ok(t, "image", "download", copyID, out)
+	if got, err := os.ReadFile(out); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the re-keyed copy downloads different data (%v)", err)
 	}
 }
