@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -184,6 +185,15 @@ func TestEncryptedImages(t *testing.T) {
 			list := check(env.IMS.ListImages(&model.ListImagesRequest{Id: ptr(id)}))(t)
 			if len(*list.Images) != 1 || *(*list.Images)[0].SystemCmkid != key {
 				t.Fatalf("ListImages: %+v", *list.Images)
+			}
+			resp = env.Do(t, sdktest.Request{Method: "GET", Path: "/v2/cloudimages", Query: url.Values{"__system__cmkid": {key}}})
+			var byKey struct {
+				Images []map[string]any `json:"images"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&byKey)
+			resp.Body.Close()
+			if len(byKey.Images) != 2 { // the image and its same-key copy
+				t.Fatalf("ListImages __system__cmkid: %d images", len(byKey.Images))
 			}
 			check(env.IMS.AddImageTag(&model.AddImageTagRequest{ImageId: id, Body: &model.AddImageTagRequestBody{Tag: &model.ResourceTag{Key: "k", Value: "v"}}}))(t)
 			ep := mkEP(t, rootEPS(t, env), "enc-ep")

@@ -175,6 +175,10 @@ func (r *Runner) run(ctx context.Context, job *imsd.Job) {
 		cancel()
 	}
 	if err != nil {
+		if errors.Is(err, service.ErrJobTaken) {
+			log.Info("job attempt stopped: the job was cancelled or taken over")
+			return
+		}
 		if !errors.As(err, &failure) {
 			// Retried once the lease expires, bounded by MaxAttempts.
 			log.Warn("job attempt failed; it will be retried", "err", err)

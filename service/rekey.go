@@ -39,9 +39,9 @@ type copyCheckpoint struct {
 	SHA256 []byte `json:"sha256_state"`
 }
 
-// errJobTaken means the job ended or moved to another runner while this
-// one worked on it (a cancel, or a lost lease).
-var errJobTaken = errors.New("the job was cancelled or taken over by another runner")
+// ErrJobTaken means the job ended or moved to another runner while this
+// one worked on it (a cancel, or a lost lease): the runner records nothing.
+var ErrJobTaken = errors.New("the job was cancelled or taken over by another runner")
 
 func (s *Service) runSealingCopy(ctx context.Context, job *imsd.Job, dst *imsd.Image, pl copyPayload, progress Progress) error {
 	if !dst.Encrypted() || dst.BlobDigest == "" {
@@ -212,10 +212,10 @@ func (s *Service) stopCopy(ctx context.Context, job *imsd.Job, w imsd.ResumableW
 			s.log.Warn("remove the staged data of a cancelled copy", "job_id", job.ID, "err", cerr)
 		}
 		s.log.Info("copy stopped: the job was cancelled", "job_id", job.ID)
-		return errJobTaken
+		return ErrJobTaken
 	case err == nil && cur.LeaseOwner != job.LeaseOwner:
 		_ = w.Release(bg)
-		return errJobTaken
+		return ErrJobTaken
 	}
 	_ = w.Release(bg)
 	return cause

@@ -193,6 +193,7 @@ func parseListQuery(v url.Values, glance bool) (service.ListImagesInput, error) 
 	q.Visibility, q.ImageType = get("visibility"), get("__imagetype")
 	q.DiskFormat, q.ContainerFormat, q.VirtualEnvType = get("disk_format"), get("container_format"), get("virtual_env_type")
 	q.Tag = get("tag")
+	q.CmkID = get("__system__cmkid")
 	in.Owner = get("owner")
 	in.EnterpriseProjectID = get("enterprise_project_id")
 	for _, k := range []string{"min_ram", "min_disk"} {

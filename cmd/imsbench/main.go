@@ -4,6 +4,11 @@
 // source. It starts an in-process server on a temporary data directory.
 //
 //	go run ./cmd/imsbench -size 2GiB -copy-small 16MiB -copy-large 4GiB
+//
+// -encrypted SIZE measures encrypted images instead: upload and download
+// against plain ones and `cp`, a re-key copy against `cp` + sync of the
+// same file, and same-key copies. -rekey-crash SIZE (with -imsd) kills the
+// server during a re-key copy of that size and checks the resumed result.
 package main
 
 import (
@@ -211,11 +216,17 @@ func main() {
 	dir := flag.String("dir", "", "work directory (default a temp dir on the data filesystem)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload phase to this file (in-process server only)")
 	imsdBin := flag.String("imsd", "", "run this imsd binary as a separate process (so its peak RSS is measured alone) instead of in-process")
+	encrypted := flag.String("encrypted", "", "measure encrypted images of this size (upload, download, re-key copy, same-key copies) instead")
+	rekeyCrash := flag.String("rekey-crash", "", "with -imsd: kill the server during a re-key copy of an image of this size, restart it, and check the result")
 	flag.Parse()
 	work := *dir
 	if work == "" {
 		work, _ = os.MkdirTemp(".", "imsbench-")
 		defer os.RemoveAll(work)
+	}
+	if *rekeyCrash != "" {
+		runRekeyCrash(*imsdBin, work, parseSize(*rekeyCrash))
+		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -223,7 +234,7 @@ func main() {
 	var endpoint string
 	serverRSS := peakRSS
 	if *imsdBin != "" {
-		endpoint = "127.0.0.1:19393"
+		endpoint = freeAddr()
 		cmd := exec.CommandContext(ctx, *imsdBin, "--data-dir", dataDir, "--listen", endpoint, "--log-level", "warn")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
@@ -256,6 +267,10 @@ func main() {
 	b, _ := os.ReadFile(filepath.Join(dataDir, "bootstrap.json"))
 	_ = json.Unmarshal(b, &c.creds)
 	fmt.Printf("imsbench %s, GOMAXPROCS=%d, %s\n", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0), runtime.Version())
+	if *encrypted != "" {
+		runEncrypted(&c, work, parseSize(*encrypted), parseSize(*small), serverRSS)
+		return
+	}
 
 	n := parseSize(*size)
 	src := filepath.Join(work, "upload.img")
