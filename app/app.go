@@ -53,6 +53,8 @@ type Config struct {
 	// S3 selects an S3-compatible blob store instead of DataDir/blobs when
 	// its Endpoint is set.
 	S3 blobs3.Config
+	// BlobDirectIO writes local blobs with O_DIRECT (fs.Options.DirectIO).
+	BlobDirectIO bool
 	// Service tunes the service (quota, size limit, ...).
 	Service service.Config
 	// Jobs tunes the job runner.
@@ -140,7 +142,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.S3.Endpoint != "" {
 		a.Blobs, err = blobs3.New(ctx, cfg.S3)
 	} else {
-		a.Blobs, err = fs.New(filepath.Join(cfg.DataDir, "blobs"))
+		a.Blobs, err = fs.NewWithOptions(filepath.Join(cfg.DataDir, "blobs"), fs.Options{DirectIO: cfg.BlobDirectIO})
 	}
 	if err != nil {
 		a.Store.Close()

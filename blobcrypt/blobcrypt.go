@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 const (
@@ -100,6 +101,9 @@ func (c *Cipher) Seal(dst, plain []byte, first int64, final bool) []byte {
 	if len(plain) == 0 && !final {
 		return dst
 	}
+	// Grow dst once: GCM's own growth is exact, which would copy dst
+	// again for every segment.
+	dst = slices.Grow(dst, len(plain)+int(Segments(int64(len(plain))))*TagSize)
 	i := first
 	for {
 		n := min(len(plain), SegmentSize)
@@ -124,6 +128,8 @@ func (c *Cipher) Open(dst, sealed []byte, first int64, final bool) ([]byte, erro
 	if len(sealed) == 0 && !final {
 		return dst, nil
 	}
+	segs := (len(sealed) + SealedSegmentSize - 1) / SealedSegmentSize
+	dst = slices.Grow(dst, max(len(sealed)-segs*TagSize, 0))
 	i := first
 	for {
 		n := min(len(sealed), SealedSegmentSize)

@@ -25,7 +25,10 @@ func SealedRange(plainSize, offset, length int64) (sealedOffset, sealedLength, f
 	return first * SealedSegmentSize, end - first*SealedSegmentSize, first
 }
 
-// reader decrypts a plaintext range segment by segment.
+// readerBatch is how many segments a reader reads and opens at once.
+const readerBatch = 16
+
+// reader decrypts a plaintext range, readerBatch segments at a time.
 type reader struct {
 	c         *Cipher
 	src       io.Reader // the sealed range from SealedRange
@@ -34,7 +37,7 @@ type reader struct {
 	skip      int64     // plaintext bytes to drop from the next segment
 	left      int64     // plaintext bytes still to return
 	sealed    []byte
-	buf       []byte // one opened segment
+	buf       []byte // opened segments
 	plain     []byte // the part of buf still to return
 	pos       int    // next unread byte of plain
 	err       error
@@ -52,7 +55,7 @@ func NewReader(c *Cipher, src io.Reader, plainSize, offset, length int64) io.Rea
 	}
 	_, _, first := SealedRange(plainSize, offset, length)
 	r := &reader{c: c, src: src, seg: first, lastSeg: Segments(plainSize) - 1, skip: offset - first*SegmentSize,
-		left: max(length, 0), sealed: make([]byte, SealedSegmentSize), buf: make([]byte, 0, SegmentSize)}
+		left: max(length, 0), sealed: make([]byte, readerBatch*SealedSegmentSize), buf: make([]byte, 0, readerBatch*SegmentSize)}
 	r.finalSize = SealedSize(plainSize) - r.lastSeg*SealedSegmentSize
 	return r
 }
@@ -75,19 +78,22 @@ func (r *reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// next reads, opens and trims the next segment.
+// next reads, opens and trims the next segments.
 func (r *reader) next() error {
-	size := int64(SealedSegmentSize)
-	final := r.seg == r.lastSeg
-	if final {
-		size = r.finalSize
-	}
 	if r.seg > r.lastSeg {
 		return fmt.Errorf("%w: read past the final segment", ErrAuth)
 	}
+	// Only the segments the range still needs: left plus what is skipped.
+	need := (r.skip + r.left + SegmentSize - 1) / SegmentSize
+	count := min(int64(readerBatch), r.lastSeg-r.seg+1, max(need, 1))
+	final := r.seg+count-1 == r.lastSeg
+	size := count * SealedSegmentSize
+	if final {
+		size = (count-1)*SealedSegmentSize + r.finalSize
+	}
 	if _, err := io.ReadFull(r.src, r.sealed[:size]); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("%w: sealed data ends inside segment %d", ErrAuth, r.seg)
+			return fmt.Errorf("%w: sealed data ends inside segments %d to %d", ErrAuth, r.seg, r.seg+count-1)
 		}
 		return err
 	}
@@ -95,7 +101,7 @@ func (r *reader) next() error {
 	if err != nil {
 		return err
 	}
-	r.seg++
+	r.seg += count
 	plain = plain[min(r.skip, int64(len(plain))):]
 	r.skip = 0
 	if int64(len(plain)) > r.left {

@@ -190,7 +190,7 @@ func (t *Transform) crypt(b *batch) {
 	defer close(b.done)
 	if t.From != nil {
 		plain, err := t.From.Open(b.plain[:0], b.in[:b.inN], b.seg, b.final)
-		if err == nil && len(plain) != b.n {
+		if err == nil && (len(plain) != b.n || (b.n > 0 && &plain[0] != &b.plain[0])) {
 			err = fmt.Errorf("%w: batch at segment %d opened to %d bytes, want %d", ErrAuth, b.seg, len(plain), b.n)
 		}
 		b.err = err

@@ -125,7 +125,9 @@ func (s *Service) runSealingCopy(ctx context.Context, job *imsd.Job, dst *imsd.I
 			return nil
 		},
 	}
-	if _, err := t.Run(ctx); err != nil {
+	_, err = t.Run(ctx)
+	streamed := s.now().Sub(began)
+	if err != nil {
 		if errors.Is(err, blobcrypt.ErrAuth) || errors.Is(err, blobcrypt.ErrShortInput) {
 			_ = w.Cancel(background(ctx))
 			return fail(imsd.CodeImageUnavailable, "The data of the source image is damaged: %v", err)
@@ -140,15 +142,17 @@ func (s *Service) runSealingCopy(ctx context.Context, job *imsd.Job, dst *imsd.I
 	if err := progress(ctx, 0.97, copyTaskName); err != nil {
 		return s.stopCopy(ctx, job, w, err)
 	}
+	committing := s.now()
 	info, err := w.CommitAs(ctx, dst.BlobDigest)
 	if err != nil {
 		return err // retried from the start: a failed commit keeps nothing staged
 	}
+	committed := s.now().Sub(committing)
 	if want := storedSize(dst); info.Size != want {
 		return fail(imsd.CodeInternal, "The committed copy has %d bytes, expected %d.", info.Size, want)
 	}
-	s.log.Info("copy re-encrypted", "job_id", job.ID, "image_id", dst.ID, "bytes", size,
-		"seconds", s.now().Sub(began).Seconds(), "resumed_at", start*blobcrypt.SegmentSize)
+	s.log.Info("copy re-encrypted", "job_id", job.ID, "image_id", dst.ID, "bytes", size, "resumed_at", start*blobcrypt.SegmentSize,
+		"stream_seconds", streamed.Seconds(), "commit_seconds", committed.Seconds(), "seconds", s.now().Sub(began).Seconds())
 	return progress(ctx, 0.99, copyTaskName)
 }
 

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -139,23 +140,36 @@ func (c *client) waitJob(id string, every time.Duration) (jobState, int) {
 
 // runEncrypted measures the encrypted-image paths on files of size n, each
 // against baselines measured in the same run.
-func runEncrypted(c *client, work string, n int64, smallN int64, serverRSS func() string) {
+func runEncrypted(c *client, work string, n int64, smallN int64, serverRSS func() string, cpuProfile string, serverPID int) {
+	// phaseRSS returns the server's peak RSS since the last call (VmHWM,
+	// reset through clear_refs) when it is a process of its own.
+	phaseRSS := func() string {
+		if serverPID == 0 {
+			return "n/a (in-process)"
+		}
+		rss := procRSS(serverPID)
+		_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", serverPID), []byte("5"), 0)
+		return rss
+	}
 	keyA, keyB := c.createKey("bench-a"), c.createKey("bench-b")
 	src := filepath.Join(work, "enc.img")
 	makeFile(src, n)
 	cpTime := timeCp(src, filepath.Join(work, "cp.img"))
+	phaseRSS()
 	plainID, plainUp := c.upload("plain", src)
 	encID, encUp := c.uploadEncrypted("enc", keyA, src)
+	upRSS := phaseRSS()
 	sum, plainDown := c.download(plainID, n)
 	encSum, encDown := c.download(encID, n)
+	downRSS := phaseRSS()
 	if encSum != sum {
 		log.Fatalf("encrypted download differs from the plain one")
 	}
 	fmt.Printf("encrypted file %s: cp %.0f MB/s\n", humanSize(n), mbps(n, cpTime))
-	fmt.Printf("  upload:   plain %.0f MB/s (%.2fx cp) | encrypted %.0f MB/s (%.2fx cp, %.2fx plain upload)\n",
-		mbps(n, plainUp), cpTime.Seconds()/plainUp.Seconds(), mbps(n, encUp), cpTime.Seconds()/encUp.Seconds(), plainUp.Seconds()/encUp.Seconds())
-	fmt.Printf("  download: plain %.0f MB/s (%.2fx cp) | encrypted %.0f MB/s (%.2fx cp, %.2fx plain download)\n",
-		mbps(n, plainDown), cpTime.Seconds()/plainDown.Seconds(), mbps(n, encDown), cpTime.Seconds()/encDown.Seconds(), plainDown.Seconds()/encDown.Seconds())
+	fmt.Printf("  upload:   plain %.0f MB/s (%.2fx cp) | encrypted %.0f MB/s (%.2fx cp, %.2fx plain upload) | peak RSS %s\n",
+		mbps(n, plainUp), cpTime.Seconds()/plainUp.Seconds(), mbps(n, encUp), cpTime.Seconds()/encUp.Seconds(), plainUp.Seconds()/encUp.Seconds(), upRSS)
+	fmt.Printf("  download: plain %.0f MB/s (%.2fx cp) | encrypted %.0f MB/s (%.2fx cp, %.2fx plain download) | peak RSS %s\n",
+		mbps(n, plainDown), cpTime.Seconds()/plainDown.Seconds(), mbps(n, encDown), cpTime.Seconds()/encDown.Seconds(), plainDown.Seconds()/encDown.Seconds(), downRSS)
 
 	// The re-key copy, against cp + sync of the same file measured again
 	// right before it.
@@ -163,16 +177,20 @@ func runEncrypted(c *client, work string, n int64, smallN int64, serverRSS func(
 	os.Remove(src)
 	_ = exec.Command("sync").Run()
 	dropCaches()
+	phaseRSS()
+	stop := startProfile(cpuProfile)
 	start := time.Now()
 	job := c.startCopy(encID, "rekeyed", keyB)
 	st, changes := c.waitJob(job, 50*time.Millisecond)
 	rekey := time.Since(start)
+	stop()
+	rekeyRSS := phaseRSS()
 	copySum, _ := c.download(st.Entities.ImageID, n)
 	if copySum != sum {
 		log.Fatalf("the re-keyed copy downloads different data")
 	}
-	fmt.Printf("  re-key copy (key A → key B), POST→SUCCESS: %.2f s = %.0f MB/s | cp + sync of the same file %.2f s | %.2fx cp | process_percent changed %d times (%.1f/s)\n",
-		rekey.Seconds(), mbps(n, rekey), cpTime.Seconds(), cpTime.Seconds()/rekey.Seconds(), changes, float64(changes)/rekey.Seconds())
+	fmt.Printf("  re-key copy (key A → key B), POST→SUCCESS: %.2f s = %.0f MB/s | cp + sync of the same file %.2f s | %.2fx cp | process_percent changed %d times (%.1f/s) | peak RSS %s\n",
+		rekey.Seconds(), mbps(n, rekey), cpTime.Seconds(), cpTime.Seconds()/rekey.Seconds(), changes, float64(changes)/rekey.Seconds(), rekeyRSS)
 
 	// Same-key copies of a large and a small encrypted image.
 	small := filepath.Join(work, "small.img")
@@ -309,4 +327,20 @@ func freeAddr() string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// startProfile starts a CPU profile into path ("" for none) and returns
+// its stop function.
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }

@@ -214,7 +214,7 @@ func main() {
 	small := flag.String("copy-small", "16MiB", "small copy source")
 	large := flag.String("copy-large", "4GiB", "large copy source")
 	dir := flag.String("dir", "", "work directory (default a temp dir on the data filesystem)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload phase to this file (in-process server only)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload phase (with -encrypted: of the re-key copy) to this file (in-process server only)")
 	imsdBin := flag.String("imsd", "", "run this imsd binary as a separate process (so its peak RSS is measured alone) instead of in-process")
 	encrypted := flag.String("encrypted", "", "measure encrypted images of this size (upload, download, re-key copy, same-key copies) instead")
 	rekeyCrash := flag.String("rekey-crash", "", "with -imsd: kill the server during a re-key copy of an image of this size, restart it, and check the result")
@@ -233,9 +233,10 @@ func main() {
 	dataDir := filepath.Join(work, "data")
 	var endpoint string
 	serverRSS := peakRSS
+	serverPID := 0
 	if *imsdBin != "" {
 		endpoint = freeAddr()
-		cmd := exec.CommandContext(ctx, *imsdBin, "--data-dir", dataDir, "--listen", endpoint, "--log-level", "warn")
+		cmd := exec.CommandContext(ctx, *imsdBin, "--data-dir", dataDir, "--listen", endpoint, "--log-level", envOr("IMSBENCH_LOG_LEVEL", "warn"))
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			log.Fatal(err)
@@ -243,6 +244,7 @@ func main() {
 		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 		endpoint = "http://" + endpoint
 		serverRSS = func() string { return procRSS(cmd.Process.Pid) }
+		serverPID = cmd.Process.Pid
 	} else {
 		cfg := app.DefaultConfig()
 		cfg.DataDir, cfg.Listen = dataDir, "127.0.0.1:0"
@@ -268,7 +270,7 @@ func main() {
 	_ = json.Unmarshal(b, &c.creds)
 	fmt.Printf("imsbench %s, GOMAXPROCS=%d, %s\n", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0), runtime.Version())
 	if *encrypted != "" {
-		runEncrypted(&c, work, parseSize(*encrypted), parseSize(*small), serverRSS)
+		runEncrypted(&c, work, parseSize(*encrypted), parseSize(*small), serverRSS, *cpuProfile, serverPID)
 		return
 	}
 
@@ -355,4 +357,12 @@ func hwm(path string) string {
 		}
 	}
 	return "unknown"
+}
+
+// envOr returns the environment variable k, or def when it is unset.
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
 }

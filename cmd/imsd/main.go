@@ -105,6 +105,7 @@ Every flag can also be set through the environment variable named in its help.`,
 	f.Int64Var(&cfg.Service.CopyCheckpointBytes, "copy-checkpoint-bytes", cpBytes, "data a re-encrypting copy processes between checkpoints: at most this much is redone after a crash (env IMSD_COPY_CHECKPOINT_BYTES)")
 	rate, _ := strconv.ParseInt(envOr("IMSD_COPY_RATE_LIMIT", "0"), 10, 64)
 	f.Int64Var(&cfg.Service.CopyRateLimit, "copy-rate-limit", rate, "bytes per second a re-encrypting copy may move; 0 for no limit (env IMSD_COPY_RATE_LIMIT)")
+	f.BoolVar(&cfg.BlobDirectIO, "blob-direct-io", envOr("IMSD_BLOB_DIRECT_IO", "") == "true", "write local image data with O_DIRECT, bypassing the page cache (env IMSD_BLOB_DIRECT_IO=true)")
 	f.DurationVar(&cfg.GCInterval, "gc-interval", cfg.GCInterval, "how often unreferenced image data is collected")
 	f.DurationVar(&cfg.GCGrace, "gc-grace", cfg.GCGrace, "age below which unreferenced data and staged uploads are kept")
 	cmd.AddCommand(newAccountCmd())
