@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"sync"
+	"time"
 )
 
 // Transform streams data through decryption and/or encryption in batches of
@@ -50,6 +51,22 @@ type Transform struct {
 	// with Snapshot, the hashes' state after them. An error stops the
 	// transform and is returned by Run.
 	OnBatch func(done int64, hashState [][]byte) error
+
+	// Stats is filled in by Run: where the time went.
+	Stats TransformStats
+}
+
+// TransformStats says where a transform spent its time, to tell which step
+// bounds it: a step that never waits for its input is the bottleneck.
+type TransformStats struct {
+	// ReadTime is the time spent reading Src; ReadWait waiting for a free
+	// batch (the later steps were behind).
+	ReadTime, ReadWait time.Duration
+	// HashTime is the time spent hashing; HashWait waiting for plaintext.
+	HashTime, HashWait time.Duration
+	// WriteTime is the time spent in Dst.Write and OnBatch; WriteWait
+	// waiting for sealed batches.
+	WriteTime, WriteWait time.Duration
 }
 
 // batch is one slot of the pipeline.
@@ -119,11 +136,14 @@ func (t *Transform) Run(ctx context.Context) (int64, error) {
 	wg.Go(func() {
 		defer close(sinkQ)
 		for b := range hashQ {
+			start := time.Now()
 			select {
 			case <-b.opened:
 			case <-ctx.Done():
 				return
 			}
+			hashing := time.Now()
+			t.Stats.HashWait += hashing.Sub(start)
 			if b.err != nil {
 				fail(b.err)
 				return
@@ -131,6 +151,7 @@ func (t *Transform) Run(ctx context.Context) (int64, error) {
 			for _, h := range t.Hashes {
 				h.Write(b.plain[:b.n])
 			}
+			t.Stats.HashTime += time.Since(hashing)
 			if t.Snapshot {
 				b.state = b.state[:0]
 				for _, h := range t.Hashes {
@@ -158,11 +179,14 @@ func (t *Transform) sink(ctx context.Context, sinkQ <-chan *batch, free chan<- *
 	var total int64
 	done := t.FirstSegment * SegmentSize
 	for b := range sinkQ {
+		start := time.Now()
 		select {
 		case <-b.done:
 		case <-ctx.Done():
 			return total, context.Cause(ctx)
 		}
+		writing := time.Now()
+		t.Stats.WriteWait += writing.Sub(start)
 		if b.err != nil {
 			return total, b.err
 		}
@@ -180,6 +204,7 @@ func (t *Transform) sink(ctx context.Context, sinkQ <-chan *batch, free chan<- *
 				return total, err
 			}
 		}
+		t.Stats.WriteTime += time.Since(writing)
 		free <- b
 	}
 	return total, context.Cause(ctx)
@@ -209,6 +234,8 @@ func (t *Transform) read(ctx context.Context, segs int, free <-chan *batch, cryp
 	batchPlain := int64(segs) * SegmentSize
 	seg := t.FirstSegment
 	take := func() (*batch, error) {
+		start := time.Now()
+		defer func() { t.Stats.ReadWait += time.Since(start) }()
 		select {
 		case b := <-free:
 			b.opened, b.done, b.err, b.final = make(chan struct{}), make(chan struct{}), nil, false
@@ -243,7 +270,10 @@ func (t *Transform) read(ctx context.Context, segs int, free <-chan *batch, cryp
 				b.inN = int(n + Segments(n)*TagSize)
 				dst = b.in[:b.inN]
 			}
-			if _, err := io.ReadFull(t.Src, dst); err != nil {
+			start := time.Now()
+			_, err = io.ReadFull(t.Src, dst)
+			t.Stats.ReadTime += time.Since(start)
+			if err != nil {
 				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 					return fmt.Errorf("%w (segment %d)", ErrShortInput, seg)
 				}
@@ -264,7 +294,9 @@ func (t *Transform) read(ctx context.Context, segs int, free <-chan *batch, cryp
 		if err != nil {
 			return err
 		}
+		start := time.Now()
 		n, err := io.ReadFull(t.Src, b.plain[:batchPlain])
+		t.Stats.ReadTime += time.Since(start)
 		b.n = n
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {

@@ -151,8 +151,11 @@ func (s *Service) runSealingCopy(ctx context.Context, job *imsd.Job, dst *imsd.I
 	if want := storedSize(dst); info.Size != want {
 		return fail(imsd.CodeInternal, "The committed copy has %d bytes, expected %d.", info.Size, want)
 	}
+	st := t.Stats
 	s.log.Info("copy re-encrypted", "job_id", job.ID, "image_id", dst.ID, "bytes", size, "resumed_at", start*blobcrypt.SegmentSize,
-		"stream_seconds", streamed.Seconds(), "commit_seconds", committed.Seconds(), "seconds", s.now().Sub(began).Seconds())
+		"stream_seconds", streamed.Seconds(), "commit_seconds", committed.Seconds(), "seconds", s.now().Sub(began).Seconds(),
+		"read_s", st.ReadTime.Seconds(), "read_wait_s", st.ReadWait.Seconds(), "hash_s", st.HashTime.Seconds(),
+		"hash_wait_s", st.HashWait.Seconds(), "write_s", st.WriteTime.Seconds(), "write_wait_s", st.WriteWait.Seconds())
 	return progress(ctx, 0.99, copyTaskName)
 }
 
