@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 )
 
 // Authorizer decides checks for a principal. It returns nil when every
@@ -45,4 +46,10 @@ func NewHexID() string {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// PlausibleID reports whether id can name anything: ids are short and never
+// contain path or query syntax. Anything else is simply not found.
+func PlausibleID(id string) bool {
+	return id != "" && len(id) <= 64 && !strings.ContainsAny(id, "/?#% \t\r\n")
 }

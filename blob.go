@@ -39,6 +39,18 @@ type BlobStore interface {
 	// PurgeStaging removes staged writes last touched before olderThan and
 	// reports how many it removed.
 	PurgeStaging(ctx context.Context, olderThan time.Time) (int, error)
+
+	// CreateResumable starts a staged write that the store does not hash:
+	// the caller commits it under an address it derives itself, for data
+	// whose integrity is protected otherwise (encrypted data, whose
+	// segments carry authentication tags). It can make checkpoints to
+	// resume from after a crash.
+	CreateResumable(ctx context.Context) (ResumableWriter, error)
+	// Resume reopens the staged write of a checkpoint made by
+	// ResumableWriter.Checkpoint, positioned at the checkpoint's size: data
+	// written after the checkpoint is discarded. It returns ErrNotFound
+	// when the staged write is gone (cancelled, committed or purged).
+	Resume(ctx context.Context, checkpoint []byte) (ResumableWriter, error)
 }
 
 // Pinger is implemented by backends that can check they are reachable
@@ -59,4 +71,29 @@ type BlobWriter interface {
 	Commit(ctx context.Context, expectDigest string) (BlobInfo, error)
 	// Cancel discards the staged data. It is safe after Commit (no-op).
 	Cancel(ctx context.Context) error
+}
+
+// ResumableWriter is a staged write that is not hashed, is committed under
+// an address its caller chooses, and can be resumed from checkpoints.
+type ResumableWriter interface {
+	io.Writer
+	// Size is the number of bytes written so far, checkpointed ones
+	// included.
+	Size() int64
+	// Checkpoint makes everything written so far durable and returns a
+	// token for BlobStore.Resume. A store that cannot checkpoint at the
+	// current size returns ErrCheckpointLater and changes nothing; the
+	// caller writes more and tries again.
+	Checkpoint(ctx context.Context) ([]byte, error)
+	// CommitAs makes the data visible under address, a lower-case hex
+	// string of 64 digits, unless a blob with that address exists already
+	// (which then is kept, as a deduplicated Commit does).
+	CommitAs(ctx context.Context, address string) (BlobInfo, error)
+	// Cancel discards the staged data. It is safe after CommitAs (no-op).
+	Cancel(ctx context.Context) error
+	// Release stops the writer and frees its resources but keeps the
+	// staged data, at least up to the last checkpoint, for Resume (a job
+	// interrupted by a shutdown). It is a no-op after CommitAs, Cancel or
+	// Release.
+	Release(ctx context.Context) error
 }

@@ -56,6 +56,8 @@ const (
 	CodeAttrForbidden       Code = "IMG.0260" // Glance PATCH: read-only, reserved or not removable (403)
 	CodeAttrState           Code = "IMG.0261" // Glance PATCH: missing or already present attribute (409)
 	CodeUnsupportedMedia    Code = "IMG.0262" // PATCH with a content type it does not take (415)
+	CodeJobEnded            Code = "IMG.0249"
+	CodeJobCancelled        Code = "IMG.0250"
 	CodeAuthFailed          Code = "APIGW.0301"
 	CodeRouteNotFound       Code = "APIGW.0101"
 	CodeEntityTooLarge      Code = "APIGW.0201"
@@ -103,6 +105,8 @@ var codes = map[Code]CodeInfo{
 	CodeAttrForbidden:       {403, "The attribute cannot be changed."},
 	CodeAttrState:           {409, "The attribute does not exist, or exists already."},
 	CodeUnsupportedMedia:    {415, "The request content type is not supported."},
+	CodeJobEnded:            {409, "The job has already ended and cannot be cancelled."},
+	CodeJobCancelled:        {409, "The job was cancelled."},
 	CodeAuthFailed:          {401, "Incorrect IAM authentication information."},
 	CodeRouteNotFound:       {404, "The API does not exist or has not been published."},
 	CodeEntityTooLarge:      {413, "Request entity too large."},
@@ -204,6 +208,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrDigestMismatch means committed blob data did not match the expected digest.
 	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrCheckpointLater means a blob store cannot make a checkpoint at a
+	// staged write's current size; more data must be written first.
+	ErrCheckpointLater = errors.New("checkpoint not possible yet")
 	// ErrInvalidText means a value holds text the store cannot keep or
 	// compare (PostgreSQL refuses NUL characters and invalid UTF-8). It is
 	// always the caller's input, never a server fault.

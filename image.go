@@ -53,9 +53,19 @@ type Image struct {
 	// WholeImage marks a full-ECS image.
 	WholeImage bool
 
-	// BlobDigest is the hex SHA-256 of the stored data, "" when there is none.
+	// BlobDigest is the address of the stored data, "" when there is none:
+	// the hex SHA-256 of the data, or for encrypted data the address
+	// blobcrypt.Address derives.
 	BlobDigest string
-	// Size is the byte size of the stored data.
+	// DataKey is the data key of encrypted data, wrapped by the master key
+	// of CmkID; nil when the data is not encrypted. The stored blob is then
+	// the data sealed in segments (package blobcrypt).
+	DataKey []byte
+	// PlainDigest is the hex SHA-256 of encrypted data as clients read it
+	// (decrypted); "" when the data is not encrypted (BlobDigest is then
+	// that digest).
+	PlainDigest string
+	// Size is the byte size of the data as clients read it.
 	Size int64
 	// VirtualSize is the virtual disk size detected from the data, 0 when unknown.
 	VirtualSize int64
@@ -86,11 +96,24 @@ func (img *Image) Hidden() bool { return img.Properties[PropHidden] == "true" }
 func (img *Image) Clone() *Image {
 	c := *img
 	c.Tags = append([]string(nil), img.Tags...)
+	c.DataKey = append([]byte(nil), img.DataKey...)
 	c.Properties = make(map[string]string, len(img.Properties))
 	for k, v := range img.Properties {
 		c.Properties[k] = v
 	}
 	return &c
+}
+
+// Encrypted reports whether the image's data is stored encrypted.
+func (img *Image) Encrypted() bool { return len(img.DataKey) > 0 }
+
+// DataSHA256 returns the hex SHA-256 of the data as clients read it, ""
+// when there is no data.
+func (img *Image) DataSHA256() string {
+	if img.Encrypted() {
+		return img.PlainDigest
+	}
+	return img.BlobDigest
 }
 
 // Prop returns the named property or "".
@@ -185,9 +208,11 @@ type ImageQuery struct {
 	DiskFormat      string
 	ContainerFormat string
 	VirtualEnvType  string
-	MinRAM          *int
-	MinDisk         *int
-	Protected       *bool
+	// CmkID restricts to images encrypted with this key.
+	CmkID     string
+	MinRAM    *int
+	MinDisk   *int
+	Protected *bool
 	// EnterpriseProjects restricts to images in these enterprise projects;
 	// nil means any, an empty non-nil slice means none.
 	EnterpriseProjects []string

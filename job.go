@@ -42,6 +42,9 @@ type Job struct {
 	ClientToken string
 	// Attempts counts how often a runner has claimed the job.
 	Attempts int
+	// Checkpoint is the job's own record of durable progress, from which
+	// a later attempt resumes (nil when there is none).
+	Checkpoint []byte
 	// LeaseOwner and LeaseExpires mark a running job as held by one runner.
 	LeaseOwner   string
 	LeaseExpires time.Time

@@ -45,6 +45,8 @@ type Queries interface {
 	MemberQueries
 	// JobFinder selects jobs for the task lists.
 	JobFinder
+	// KeyQueries are the key service's keys and aliases.
+	KeyQueries
 
 	DomainInsert(ctx context.Context, d *Domain) error
 	DomainGet(ctx context.Context, id string) (*Domain, error)
@@ -123,6 +125,13 @@ type Queries interface {
 	// stored lease owner differs from j.LeaseOwner, so a runner that lost
 	// its lease cannot overwrite the new owner's work.
 	JobUpdate(ctx context.Context, j *Job) error
+	// JobCheckpoint stores a job's checkpoint. Like JobUpdate it returns
+	// ErrConflict when the stored lease owner differs from owner.
+	JobCheckpoint(ctx context.Context, id, owner string, checkpoint []byte) error
+	// JobSteal makes owner the job's lease owner whatever it was, so that
+	// the previous owner's updates fail with ErrConflict from then on (a
+	// cancelled job's runner stops at its next update).
+	JobSteal(ctx context.Context, id, owner string) error
 	// JobClaim atomically takes the oldest claimable job — INIT, or RUNNING
 	// with a lease expired before now — whose project has fewer than
 	// maxPerProject jobs RUNNING under an unexpired lease (0 = no limit). It

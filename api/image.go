@@ -92,15 +92,16 @@ func ImageJSON(img *imsd.Image, view View) map[string]any {
 	m["__image_source_type"] = "uds"
 	m["__image_size"] = strconv.FormatInt(img.Size, 10)
 	m["__description"] = img.Description
-	if img.BlobDigest != "" {
+	if d := img.DataSHA256(); d != "" {
 		m["os_hash_algo"] = "sha256"
-		m["os_hash_value"] = img.BlobDigest
+		m["os_hash_value"] = d
 	}
 	if img.Checksum != "" {
 		m["checksum"] = img.Checksum
 	}
 	if img.CmkID != "" {
 		m["__system__cmkid"] = img.CmkID
+		m["__system_encrypted"] = "1"
 	}
 	return m
 }

@@ -49,9 +49,9 @@ const (
 func acts(a ...string) []string { return a }
 
 // routes is the table of every endpoint the server answers: the IMS
-// routes below, those of routes_transfer.go and the identity routes of
-// routes_iam.go.
-var routes = slices.Concat(imsRoutes, transferRoutes, importExportRoutes, iamRoutes)
+// routes below, those of routes_transfer.go, the identity routes of
+// routes_iam.go and the key-service routes of routes_kms.go.
+var routes = slices.Concat(imsRoutes, transferRoutes, importExportRoutes, iamRoutes, kmsRoutes)
 
 // imsRoutes are the image service's endpoints.
 var imsRoutes = []Route{
@@ -92,6 +92,8 @@ var imsRoutes = []Route{
 	{Name: "ShowJob", Method: http.MethodGet, Pattern: "/v1/{project_id}/jobs/{job_id}", Actions: acts(actGet)},
 	{Name: "ShowJobProgress", Method: http.MethodGet, Pattern: "/v1/cloudimages/job/{job_id}", Actions: acts(actGet)},
 
+	// imsd's own: cancel a queued or running job (ims job cancel).
+	{Name: "CancelJob", Method: http.MethodPost, Pattern: "/v1/imsd/jobs/{job_id}/cancel", Actions: acts(actCopy), EnterpriseProject: true},
 	// imsd's own: explain how a user's request would be decided (ims policy check).
 	{Name: "PolicyCheck", Method: http.MethodGet, Pattern: "/v1/imsd/policy-check", Actions: acts("iam:users:getUser")},
 	// imsd's own: the account's audit trail (ims audit list), decided at

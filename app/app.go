@@ -31,6 +31,7 @@ import (
 	blobs3 "github.com/imsd/imsd/blob/s3"
 	"github.com/imsd/imsd/identity"
 	"github.com/imsd/imsd/jobs"
+	kmslocal "github.com/imsd/imsd/kms/local"
 	"github.com/imsd/imsd/metrics"
 	objs3 "github.com/imsd/imsd/objstore/s3"
 	"github.com/imsd/imsd/service"
@@ -60,6 +61,8 @@ type Config struct {
 	// ImportS3, when its Endpoint is set, is the object storage images are
 	// created from ("bucket:key" image_url) and exported to.
 	ImportS3 objs3.Config
+	// BlobDirectIO writes local blobs with O_DIRECT (fs.Options.DirectIO).
+	BlobDirectIO bool
 	// Service tunes the service (quota, size limit, ...).
 	Service service.Config
 	// Jobs tunes the job runner.
@@ -189,8 +192,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 			return nil, fmt.Errorf("import object storage: %w", err)
 		}
 	}
+	keys, err := kmslocal.New(a.Sealer)
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
 	a.Service, err = service.New(service.Options{Store: a.Store, Blobs: a.Blobs, Authz: a.Authz, Log: a.log, Config: cfg.Service, Sealer: a.Sealer,
-		Objects: objects, FailPoint: fail})
+		Objects: objects, Keys: keys, FailPoint: fail})
 	if err != nil {
 		a.Store.Close()
 		return nil, err
@@ -436,7 +444,7 @@ func (a *App) gcLoop(ctx context.Context) {
 				continue
 			}
 			a.log.Info("gc done", "blobs_deleted", res.BlobsDeleted, "bytes_freed", res.BytesFreed, "staging_purged", res.StagingPurged,
-				"blobs_busy", res.BlobsBusy)
+				"blobs_busy", res.BlobsBusy, "keys_destroyed", res.KeysDestroyed)
 			if n, err := a.Audit.Prune(ctx, a.cfg.AuditRetention); err != nil && ctx.Err() == nil {
 				a.log.Error("audit prune", "err", err)
 			} else if n > 0 {

@@ -137,7 +137,7 @@ func OpenBlobs(ctx context.Context, cfg Config) (imsd.BlobStore, error) {
 	if cfg.S3.Endpoint != "" {
 		b, err = blobs3.New(ctx, cfg.S3)
 	} else {
-		b, err = fs.New(filepath.Join(cfg.DataDir, "blobs"))
+		b, err = fs.NewWithOptions(filepath.Join(cfg.DataDir, "blobs"), fs.Options{DirectIO: cfg.BlobDirectIO})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open blob store: %w", err)

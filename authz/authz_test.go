@@ -3,8 +3,9 @@ package authz
 // The iam.md §7 cases that concern grants, scopes, tiers and principals
 // (the policy language cases live in package policy): 12, 13 (scopes), 14,
 // 30, 31, 32, 33, 34, 36 and 47 here; 37–42, 44 and 45 end to end through
-// HTTP in compat/authz_test.go; 35 (shared images) and 43 (KMS) wait for
-// image sharing and keys; 46 (AK/SK failures) is compat/auth_test.go.
+// HTTP in compat/authz_test.go; 43 (KMS) in compat/kms_test.go
+// (TestCopyKeyValidation); 35 (shared images) waits for image sharing; 46
+// (AK/SK failures) is compat/auth_test.go.
 
 import (
 	"context"

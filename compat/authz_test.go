@@ -362,12 +362,12 @@ func TestPolicyCheckExplains(t *testing.T) {
 	}
 }
 
-// TestCase43KeyIsNotAnIMSPermission: imsd models no key service, so a copy
-// naming a cmk_id asks no kms: question. The IMS permission checks decide
-// first, unchanged (no copy permission → 403 whatever the key); a caller
-// who may copy then gets the key's own validation error (IMG.0095, unknown
-// key), never a 403 for a missing KMS permission.
-func TestCase43KeyIsNotAnIMSPermission(t *testing.T) {
+// TestCase43IMSDecidesBeforeTheKey: the KMS questions of a copy (iam.md
+// case 43) are separate from, and come after, the IMS permission checks:
+// a caller without ims:images:copy gets 403 whatever the key; a caller who
+// may copy gets the key's own validation error (IMG.0095 for an unknown
+// key). The KMS permission checks of v2.1 are in TestCopyKeyValidation.
+func TestCase43IMSDecidesBeforeTheKey(t *testing.T) {
 	env := sdktest.Start(t, nil)
 	m := iam{t, env}
 	src := activeImage(t, env, "src", randomBytes(t, 512))

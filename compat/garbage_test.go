@@ -386,11 +386,12 @@ func judgeGarbageAnswer(method string, status int, body []byte) string {
 	}
 	var e struct {
 		Error struct {
-			Code string `json:"code"`
+			Code      string `json:"code"`
+			ErrorCode string `json:"error_code"` // the KMS shape
 		} `json:"error"`
 		ErrorCode string `json:"error_code"`
 	}
-	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" && e.ErrorCode == "" {
+	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" && e.Error.ErrorCode == "" && e.ErrorCode == "" {
 		return fmt.Sprintf("status %d without an error code", status)
 	}
 	return ""

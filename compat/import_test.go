@@ -230,7 +230,7 @@ func TestImportFromObjectStorage(t *testing.T) {
 			{"bad architecture", func(r *model.CreateImageRequestBody) {
 				r.Architecture = ptr(enum[model.CreateImageRequestBodyArchitecture](t, "mips"))
 			}, 400, "IMG.0212"},
-			{"unknown key", func(r *model.CreateImageRequestBody) { r.CmkId = ptr("key-1") }, 400, "IMG.0095"},
+			{"cmk_id (imports are not encrypted)", func(r *model.CreateImageRequestBody) { r.CmkId = ptr("key-1") }, 400, "IMG.0001"},
 			{"from a server", func(r *model.CreateImageRequestBody) { r.ImageUrl, r.InstanceId = nil, ptr("server-1") }, 400, "IMG.0105"},
 			{"neither file nor server", func(r *model.CreateImageRequestBody) { r.ImageUrl = nil }, 400, "IMG.0017"},
 			{"unknown enterprise project", func(r *model.CreateImageRequestBody) { r.EnterpriseProjectId = ptr("nope") }, 400, "IMG.0155"},

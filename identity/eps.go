@@ -323,7 +323,7 @@ func (s *Service) EnterpriseProjectMigrate(ctx context.Context, p *imsd.Principa
 				return imsd.Errorf(imsd.CodeEPSBadRequest, "The enterprise project %s is disabled and cannot receive resources.", epID)
 			}
 		}
-		if !plausibleID(in.ResourceID) {
+		if !imsd.PlausibleID(in.ResourceID) {
 			return imsd.Errorf(imsd.CodeImageNotFound, "")
 		}
 		img, err := q.ImageGet(ctx, in.ResourceID)

@@ -134,12 +134,6 @@ func iamInvalid(format string, args ...any) error {
 	return imsd.Errorf(imsd.CodeIAMBadRequest, format, args...)
 }
 
-// plausibleID reports whether id can name anything: ids are short and never
-// contain path or query syntax. Anything else is simply not found.
-func plausibleID(id string) bool {
-	return id != "" && len(id) <= 64 && !strings.ContainsAny(id, "/?#% \t\r\n")
-}
-
 // checkDomain returns a 404 unless domainID is empty or the caller's own
 // account: another account's id is indistinguishable from a missing one.
 func checkDomain(p *imsd.Principal, domainID string) error {
@@ -155,7 +149,7 @@ func checkDomain(p *imsd.Principal, domainID string) error {
 func ownedBy[T any](ctx context.Context, p *imsd.Principal, what, id string, notFound error,
 	get func(context.Context, string) (T, error), domainOf func(T) string) (T, error) {
 	var zero T
-	if !plausibleID(id) {
+	if !imsd.PlausibleID(id) {
 		return zero, notFound
 	}
 	v, err := get(ctx, id)

@@ -169,7 +169,7 @@ func (s *Service) AccessKeyDelete(ctx context.Context, p *imsd.Principal, ak str
 // another account is as missing as a key that does not exist.
 func (s *Service) accessKey(ctx context.Context, q imsd.Queries, p *imsd.Principal, ak, action string) (*imsd.AccessKey, error) {
 	var k *imsd.AccessKey
-	if plausibleID(ak) {
+	if imsd.PlausibleID(ak) {
 		got, err := q.AccessKeyGet(ctx, ak)
 		if err != nil && !errors.Is(err, imsd.ErrNotFound) {
 			return nil, imsd.Internal(err, "get access key")

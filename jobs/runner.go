@@ -182,6 +182,10 @@ func (r *Runner) run(ctx context.Context, job *imsd.Job) {
 		cancel()
 	}
 	if err != nil {
+		if errors.Is(err, service.ErrJobTaken) {
+			log.Info("job attempt stopped: the job was cancelled or taken over")
+			return
+		}
 		if !errors.As(err, &failure) {
 			if ctx.Err() != nil {
 				r.release(ctx, job, log)

@@ -55,10 +55,12 @@ const (
 	IMSFullAccess       = "IMS FullAccess"
 	IMSReadOnlyAccess   = "IMS ReadOnlyAccess"
 	IMSAdministrator    = "IMS Administrator"
+	KMSCMKFullAccess    = "KMS CMKFullAccess"
 )
 
-// systemPolicies is the catalogue (iam.md §2.4). The statements of the IMS
-// policies and of FullAccess are [inferred] (Huawei does not publish them);
+// systemPolicies is the catalogue (iam.md §2.4), plus KMS CMKFullAccess
+// for the key service. The statements of the IMS and KMS policies and of
+// FullAccess are [inferred] (Huawei does not publish them);
 // the tenant roles' "except IAM" is expressed as a Deny of iam:*:*
 // [inferred].
 var systemPolicies = mustCompileSystem([]SystemPolicy{
@@ -116,6 +118,17 @@ var systemPolicies = mustCompileSystem([]SystemPolicy{
 		Type:          "XA",
 		Flag:          "fine_grained",
 		Source:        `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["ims:*:get*","ims:*:list*"]}]}`,
+	},
+	{
+		ID:            "7999fb6477bf26608af2f2ffbbd4b7ff",
+		Name:          "kms_cmkfullaccess",
+		DisplayName:   KMSCMKFullAccess,
+		Description:   "All permissions for KMS keys (CMKs) and data keys.",
+		DescriptionCN: "密钥管理服务（KMS）加密密钥所有权限",
+		Catalog:       "KMS",
+		Type:          "XA",
+		Flag:          "fine_grained",
+		Source:        `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["kms:cmk:*","kms:dek:*"]}]}`,
 	},
 	{
 		ID:            "9f7381794f241543f597204bd5de20ac",

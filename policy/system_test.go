@@ -44,8 +44,8 @@ func TestSystemPoliciesCatalogue(t *testing.T) {
 			t.Errorf("SystemPolicyByName(%s) = %v, %v", s.Name, got.ID, ok)
 		}
 	}
-	if len(ids) != 6 {
-		t.Fatalf("%d system permissions, want 6", len(ids))
+	if len(ids) != 7 {
+		t.Fatalf("%d system permissions, want 7", len(ids))
 	}
 	if _, ok := SystemPolicyByName("ims fullaccess"); ok {
 		t.Fatal("lookup by name must be exact")
@@ -77,6 +77,10 @@ func TestSystemPoliciesDecisions(t *testing.T) {
 		{TenantGuest, "ims:images:copy", NoMatch},
 		{TenantGuest, "iam:users:list", Deny},
 		{IMSAdministrator, "ims:images:export", Allow},
+		{KMSCMKFullAccess, "kms:cmk:create", Allow},
+		{KMSCMKFullAccess, "kms:dek:decrypt", Allow},
+		{KMSCMKFullAccess, "ims:images:copy", NoMatch},
+		{IMSFullAccess, "kms:cmk:list", NoMatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.policy+"/"+tc.action, func(t *testing.T) {

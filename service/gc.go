@@ -37,12 +37,15 @@ type GCResult struct {
 	// BlobsBusy counts unreferenced blobs left for the next run because a
 	// blob commit held the blob lock.
 	BlobsBusy int
+	// KeysDestroyed counts keys whose pending deletion ended.
+	KeysDestroyed int
 	// Deleted describes the blobs deleted (or that would be).
 	Deleted []imsd.BlobInfo
 }
 
-// GC removes blobs that no image references and staged writes that were
-// abandoned, both only once they are older than grace.
+// GC destroys keys whose pending deletion has ended, and removes blobs
+// that no image references and staged writes that were abandoned, both
+// only once they are older than grace.
 func (s *Service) GC(ctx context.Context, grace time.Duration) (GCResult, error) {
 	return s.GCWith(ctx, GCOptions{Grace: grace})
 }
@@ -60,7 +63,12 @@ func (s *Service) GCWith(ctx context.Context, o GCOptions) (GCResult, error) {
 	cutoff := now.Add(-o.Grace)
 	pinCutoff := now.Add(-max(o.Grace, minPinAge))
 	if !o.DryRun {
-		n, err := s.blobs.PurgeStaging(ctx, cutoff)
+		n, err := s.PurgeDueKeys(ctx)
+		if err != nil {
+			return res, err
+		}
+		res.KeysDestroyed = n
+		n, err = s.blobs.PurgeStaging(ctx, cutoff)
 		if err != nil {
 			return res, err
 		}
@@ -157,12 +165,18 @@ func (s *Service) collectBlob(ctx context.Context, b imsd.BlobInfo, cutoff, pinC
 // the pin's time; once the reference is recorded, the caller hands it to
 // unpinBlob. Every commit of image data goes through here.
 func (s *Service) commitBlob(ctx context.Context, w imsd.BlobWriter, expectDigest string) (imsd.BlobInfo, error) {
+	return s.commitPinned(ctx, func() (imsd.BlobInfo, error) { return w.Commit(ctx, expectDigest) })
+}
+
+// commitPinned runs commit (a blob writer's Commit or CommitAs) under the
+// blob lock held shared and pins the committed blob, as commitBlob.
+func (s *Service) commitPinned(ctx context.Context, commit func() (imsd.BlobInfo, error)) (imsd.BlobInfo, error) {
 	unlock, err := s.store.LockBlobsShared(ctx)
 	if err != nil {
 		return imsd.BlobInfo{}, err
 	}
 	defer unlock()
-	info, err := w.Commit(ctx, expectDigest)
+	info, err := commit()
 	if err != nil {
 		return info, err
 	}

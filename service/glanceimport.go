@@ -84,7 +84,7 @@ func (s *Service) ImageStage(ctx context.Context, p *imsd.Principal, id string, 
 	if err != nil {
 		return nil, err
 	}
-	info, sniff, err := s.receive(ctx, img, body)
+	got, err := s.receive(ctx, img, body, nil)
 	if err != nil {
 		s.resetStaging(ctx, img.ID)
 		return nil, err
@@ -98,7 +98,7 @@ func (s *Service) ImageStage(ctx context.Context, p *imsd.Principal, id string, 
 		if cur.Status != ImageUploading {
 			return imsd.Errorf(imsd.CodeUploadConflict, "The image changed state while data was staged (now %s).", cur.Status)
 		}
-		applyDetected(cur, info, sniff)
+		applyDetected(cur, got)
 		cur.UpdatedAt = s.Now()
 		out = cur
 		return internal(q.ImageUpdate(ctx, cur), "record staged data")
@@ -107,7 +107,8 @@ func (s *Service) ImageStage(ctx context.Context, p *imsd.Principal, id string, 
 		s.resetStaging(ctx, img.ID)
 		return nil, err
 	}
-	s.log.Info("image data staged", "image_id", out.ID, "bytes", out.Size, "format", sniff.Format)
+	s.unpinBlob(ctx, got.blob)
+	s.log.Info("image data staged", "image_id", out.ID, "bytes", out.Size, "format", got.sniff.Format)
 	return out, nil
 }
 

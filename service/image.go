@@ -26,6 +26,11 @@ type CreateImageInput struct {
 	EnterpriseProjectID string
 	// Hidden is Glance's os_hidden.
 	Hidden *bool
+	// CmkID ("__system__cmkid") names the key the image's data is to be
+	// encrypted with; CmkIDAlt is the same given as "cmk_id", as IMS's
+	// create calls name it. When both are set they must agree.
+	CmkID    string
+	CmkIDAlt string
 	// Props are further string attributes (custom or IMS extension).
 	Props map[string]string
 }
@@ -46,7 +51,25 @@ func (s *Service) ImageCreate(ctx context.Context, p *imsd.Principal, in CreateI
 	if err != nil {
 		return nil, err
 	}
+	cmk := in.CmkID
+	if cmk == "" {
+		cmk = in.CmkIDAlt
+	} else if in.CmkIDAlt != "" && in.CmkIDAlt != cmk {
+		return nil, imsd.Errorf(imsd.CodeBadRequest, "__system__cmkid and cmk_id name different keys.")
+	}
 	return img, s.store.InTx(ctx, func(q imsd.Queries) error {
+		if cmk != "" {
+			// The data will be encrypted under a data key made with this
+			// key: it must be usable, and the caller allowed to use it.
+			k, err := s.keyForNewData(ctx, q, p, cmk)
+			if err != nil {
+				return err
+			}
+			if err := s.authorizeKeyUse(ctx, p, k, imsd.CodeKeyForbidden, kmsCreateDataKey); err != nil {
+				return err
+			}
+			img.CmkID = k.ID
+		}
 		if in.EnterpriseProjectID != "" {
 			if err := s.checkTargetEnterpriseProject(ctx, q, p, in.EnterpriseProjectID); err != nil {
 				return err
@@ -243,6 +266,11 @@ func (s *Service) ImageDelete(ctx context.Context, p *imsd.Principal, id string)
 		}
 		if img.Status == imsd.ImageSaving {
 			return imsd.Errorf(imsd.CodeImageBusy, "The image is being created (status saving) and cannot be deleted; wait for its job or upload to finish.")
+		}
+		if job, err := s.sourceOfRunningCopy(ctx, q, img); err != nil {
+			return err
+		} else if job != "" {
+			return imsd.Errorf(imsd.CodeImageBusy, "The image is being copied by job %s; wait for the job to end or cancel it.", job)
 		}
 		busy, err := s.imageHasOpenJob(ctx, q, img)
 		if err != nil {

@@ -223,7 +223,7 @@ func (s *Service) importImageFromInput(p *imsd.Principal, in ImportInput) (*imsd
 		return nil, tgt, imsd.Errorf(imsd.CodeFirmwareInvalid, "")
 	}
 	if in.CmkID != "" {
-		return nil, tgt, imsd.Errorf(imsd.CodeKeyNotFound, "The KMS key %q does not exist.", in.CmkID)
+		return nil, tgt, errEncryptedImport
 	}
 	if err := applyImportTags(img, in); err != nil {
 		return nil, tgt, err
@@ -404,11 +404,20 @@ func (s *Service) RegisterImage(ctx context.Context, p *imsd.Principal, id, imag
 	return job, nil
 }
 
+// errEncryptedImport refuses imports that would have to encrypt: imsd
+// encrypts data that is uploaded or copied, not data that is imported
+// (docs/compat.md).
+var errEncryptedImport = imsd.Errorf(imsd.CodeBadRequest,
+	"imsd does not encrypt imported data: import into an unencrypted image, then copy it with cmk_id, or upload the data (PUT /v2/images/{image_id}/file) into an image created with cmk_id.")
+
 // checkFillable refuses to fill an image that has data or is being
 // filled: only queued and killed images without a running job take data.
 func (s *Service) checkFillable(ctx context.Context, q imsd.Queries, img *imsd.Image) error {
 	if img.Status != imsd.ImageQueued && img.Status != imsd.ImageKilled {
 		return imsd.Errorf(imsd.CodeUploadConflict, "Image data can only be imported into a queued or killed image; the image is %s.", img.Status)
+	}
+	if img.CmkID != "" {
+		return errEncryptedImport
 	}
 	busy, err := s.imageHasOpenJob(ctx, q, img)
 	if err != nil {

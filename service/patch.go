@@ -159,6 +159,7 @@ var readOnlyShown = []attr{
 	{name: "__originalimagename", description: "The image this one was copied from"},
 	{name: "__data_origin", description: "Where the data came from"},
 	{name: "__system__cmkid", description: "The KMS key the data is encrypted with"},
+	{name: "__system_encrypted", description: "\"1\" when the data is encrypted"},
 	{name: "__whole_image", description: "Whether the image is a full-ECS image"},
 	{name: "__system_support_market", kind: kindBoolean, description: "Whether the image is sold in the marketplace"},
 }

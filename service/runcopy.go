@@ -53,7 +53,7 @@ func (s *Service) RunCopyJob(ctx context.Context, job *imsd.Job, progress Progre
 		return err
 	}
 	if pl.CmkID != "" && pl.CmkID != pl.SourceCmkID {
-		return fail(imsd.CodeUnsupported, "Re-encrypting copies are not supported by this server yet.")
+		return s.runSealingCopy(ctx, job, dst, pl, progress)
 	}
 	// Same data key: the copy shares the source's content-addressed blob,
 	// which the target row has referenced since the request was accepted.
@@ -64,8 +64,8 @@ func (s *Service) RunCopyJob(ctx context.Context, job *imsd.Job, progress Progre
 	if err != nil {
 		return err
 	}
-	if info.Size != dst.Size {
-		return fail(imsd.CodeImageUnavailable, "The stored data of the source image has %d bytes, expected %d.", info.Size, dst.Size)
+	if want := storedSize(dst); info.Size != want {
+		return fail(imsd.CodeImageUnavailable, "The stored data of the source image has %d bytes, expected %d.", info.Size, want)
 	}
 	return progress(ctx, 0.9, copyTaskName)
 }
@@ -102,7 +102,7 @@ func (s *Service) FinishJob(ctx context.Context, job *imsd.Job, failure *JobFail
 				img.ActiveAt = now
 			} else {
 				img.Status = imsd.ImageKilled
-				img.BlobDigest = ""
+				img.BlobDigest, img.DataKey, img.PlainDigest = "", nil, ""
 			}
 			delete(img.Properties, propJobID)
 			img.UpdatedAt = now

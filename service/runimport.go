@@ -119,20 +119,21 @@ func (s *Service) RunImportJob(ctx context.Context, job *imsd.Job, progress Prog
 	if declared.DiskFormat == "" {
 		declared.DiskFormat = pl.Format
 	}
-	info, sniff, err := s.receive(ctx, declared, src)
+	got, err := s.receive(ctx, declared, src, nil)
 	if rerr := src.readErr(); rerr != nil {
 		return fmt.Errorf("import: reading the source after %d bytes: %w", src.n, rerr) // retried
 	}
 	if err != nil {
 		return importFailure(err)
 	}
-	if pl.Format != "" && !diskfmt.Compatible(pl.Format, sniff.Format) {
-		return fail(imsd.CodeDiskFormatMismatch, "The file is named as %s but its data is %s.", pl.Format, sniff.Format)
+	if pl.Format != "" && !diskfmt.Compatible(pl.Format, got.sniff.Format) {
+		return fail(imsd.CodeDiskFormatMismatch, "The file is named as %s but its data is %s.", pl.Format, got.sniff.Format)
 	}
-	if err := s.recordImportedData(ctx, img.ID, info, sniff); err != nil {
+	if err := s.recordImportedData(ctx, img.ID, got); err != nil {
 		return err
 	}
-	s.log.Info("import transferred", "job_id", job.ID, "image_id", img.ID, "bytes", info.Size, "format", sniff.Format)
+	s.unpinBlob(ctx, got.blob)
+	s.log.Info("import transferred", "job_id", job.ID, "image_id", img.ID, "bytes", got.size, "format", got.sniff.Format)
 	return progress(ctx, 0.95, importTaskName)
 }
 
@@ -179,7 +180,7 @@ func (s *Service) openImportSource(ctx context.Context, pl importPayload) (io.Re
 
 // recordImportedData stores the imported data's digest and what was
 // detected on the image, which stays saving until the job finishes.
-func (s *Service) recordImportedData(ctx context.Context, id string, info imsd.BlobInfo, sniff diskfmt.Info) error {
+func (s *Service) recordImportedData(ctx context.Context, id string, got received) error {
 	return s.store.InTx(ctx, func(q imsd.Queries) error {
 		img, err := q.ImageGet(ctx, id)
 		if errors.Is(err, imsd.ErrNotFound) {
@@ -188,7 +189,7 @@ func (s *Service) recordImportedData(ctx context.Context, id string, info imsd.B
 		if err != nil {
 			return err
 		}
-		applyDetected(img, info, sniff)
+		applyDetected(img, got)
 		if img.Status != ImageImporting {
 			img.Status = imsd.ImageSaving
 		}
@@ -200,9 +201,11 @@ func (s *Service) recordImportedData(ctx context.Context, id string, info imsd.B
 // applyDetected records data and what was detected in it on an image, as
 // an upload does: size, digest, format, virtual size, and a min_disk that
 // covers the virtual disk.
-func applyDetected(img *imsd.Image, info imsd.BlobInfo, sniff diskfmt.Info) {
-	img.BlobDigest = info.Digest
-	img.Size = info.Size
+func applyDetected(img *imsd.Image, got received) {
+	sniff := got.sniff
+	img.BlobDigest = got.blob.Digest
+	img.Size = got.size
+	img.Checksum = got.md5
 	img.VirtualSize = sniff.VirtualSize
 	if img.DiskFormat == "" {
 		img.DiskFormat = sniff.Format
@@ -213,7 +216,7 @@ func applyDetected(img *imsd.Image, info imsd.BlobInfo, sniff diskfmt.Info) {
 	if sniff.Format == "iso" {
 		img.VirtualEnvType = "IsoImage"
 	}
-	img.SetProp("__image_size", strconv.FormatInt(info.Size, 10))
+	img.SetProp("__image_size", strconv.FormatInt(got.size, 10))
 	if img.Prop("__root_origin") == "" {
 		img.SetProp("__root_origin", "file")
 	}

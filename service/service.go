@@ -36,6 +36,13 @@ type Config struct {
 	// WebDownloadAllow are the URL prefixes Glance's web-download import
 	// and import tasks may fetch from; empty disables web-download.
 	WebDownloadAllow []string
+	// CopyCheckpointBytes is how much data a byte-moving (re-encrypting)
+	// copy processes between checkpoints (default 128 MiB): at most this
+	// much work is redone after a crash.
+	CopyCheckpointBytes int64
+	// CopyRateLimit caps a byte-moving copy's speed in bytes per second
+	// (0, the default: no cap).
+	CopyRateLimit int64
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -51,6 +58,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ClientTokenTTL == 0 {
 		c.ClientTokenTTL = 24 * time.Hour
+	}
+	if c.CopyCheckpointBytes <= 0 {
+		c.CopyCheckpointBytes = 128 << 20
 	}
 	return c
 }
@@ -70,6 +80,7 @@ type Service struct {
 	// (nil: not configured); web fetches web-download URLs.
 	objects imsd.ObjectStorage
 	web     *http.Client
+	keys    imsd.KeyProvider
 }
 
 // Options are the dependencies of a Service.
@@ -98,6 +109,9 @@ type Options struct {
 	// WebClient fetches web-download imports; nil means a client with
 	// bounded timeouts that follows only allowed redirects.
 	WebClient *http.Client
+	// Keys holds the master keys of the key service; creating keys and
+	// encrypting images fail without it.
+	Keys imsd.KeyProvider
 }
 
 // New returns a Service.
@@ -106,7 +120,7 @@ func New(o Options) (*Service, error) {
 		return nil, errors.New("service: Store and Blobs are required")
 	}
 	s := &Service{store: o.Store, blobs: o.Blobs, authz: o.Authz, now: o.Now, log: o.Log, cfg: o.Config.WithDefaults(), wakeup: o.Wakeup, sealer: o.Sealer,
-		objects: o.Objects, web: o.WebClient, fail: o.FailPoint}
+		objects: o.Objects, web: o.WebClient, fail: o.FailPoint, keys: o.Keys}
 	if s.web == nil {
 		s.web = s.newWebClient()
 	}

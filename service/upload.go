@@ -2,13 +2,18 @@ package service
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strconv"
 	"time"
 
 	"github.com/imsd/imsd"
+	"github.com/imsd/imsd/blobcrypt"
 	"github.com/imsd/imsd/diskfmt"
 )
 
@@ -28,6 +33,7 @@ const uploadHeartbeat = 30 * time.Second
 // A failed transfer leaves the image killed; rejected data leaves it queued.
 func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string, body io.Reader) (*imsd.Image, error) {
 	var img *imsd.Image
+	var key *imsd.Key // the image's key when its data is to be encrypted
 	err := s.store.InTx(ctx, func(q imsd.Queries) error {
 		var err error
 		img, err = s.visibleImage(ctx, q, p, id)
@@ -47,6 +53,16 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		if img.Prop(propJobID) != "" {
 			return imsd.Errorf(imsd.CodeUploadConflict, "The image is the target of a job and cannot take uploaded data.")
 		}
+		if img.CmkID != "" {
+			// Data for an encrypted image: the key must be usable and the
+			// caller allowed to make a data key under it.
+			if key, err = s.keyForNewData(ctx, q, p, img.CmkID); err != nil {
+				return err
+			}
+			if err := s.authorizeKeyUse(ctx, p, key, imsd.CodeKeyForbidden, kmsCreateDataKey); err != nil {
+				return err
+			}
+		}
 		img.Status = imsd.ImageSaving
 		img.UpdatedAt = s.Now()
 		return internal(q.ImageUpdate(ctx, img), "mark image saving")
@@ -55,7 +71,17 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		return nil, err
 	}
 	s.fail.Hit("upload.saving")
-	info, sniff, err := s.receive(ctx, img, body)
+	var seal *uploadSeal
+	if key != nil {
+		dk, wrapped, err := s.newDataKey(ctx, key)
+		if err != nil {
+			s.finishUpload(ctx, img, imsd.ImageKilled)
+			return nil, internal(err, "new data key")
+		}
+		defer clear(dk)
+		seal = &uploadSeal{dataKey: dk, wrapped: wrapped}
+	}
+	got, err := s.receive(ctx, img, body, seal)
 	if err != nil {
 		// Data the caller got wrong leaves the image queued for another
 		// try; a broken transfer or a server fault marks it killed.
@@ -77,10 +103,15 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 			return imsd.Errorf(imsd.CodeUploadConflict, "The image changed state during the upload (now %s).", cur.Status)
 		}
 		now := s.Now()
+		sniff := got.sniff
 		cur.Status = imsd.ImageActive
-		cur.BlobDigest = info.Digest
-		cur.Checksum = info.MD5
-		cur.Size = info.Size
+		cur.BlobDigest = got.blob.Digest
+		cur.Checksum = got.md5
+		cur.Size = got.size
+		cur.DataKey, cur.PlainDigest = nil, ""
+		if seal != nil {
+			cur.DataKey, cur.PlainDigest = seal.wrapped, got.plainDigest
+		}
 		cur.VirtualSize = sniff.VirtualSize
 		if cur.DiskFormat == "" {
 			cur.DiskFormat = sniff.Format
@@ -92,7 +123,7 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		if sniff.Format == "iso" {
 			cur.VirtualEnvType = "IsoImage"
 		}
-		cur.SetProp("__image_size", strconv.FormatInt(info.Size, 10))
+		cur.SetProp("__image_size", strconv.FormatInt(got.size, 10))
 		cur.SetProp("__root_origin", "file")
 		cur.UpdatedAt, cur.ActiveAt = now, now
 		out = cur
@@ -103,19 +134,54 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 		return nil, err
 	}
 	s.fail.Hit("upload.activated")
-	s.unpinBlob(ctx, info)
-	s.log.Info("image uploaded", "image_id", out.ID, "bytes", out.Size, "format", sniff.Format, "digest", out.BlobDigest)
+	s.unpinBlob(ctx, got.blob)
+	s.log.Info("image uploaded", "image_id", out.ID, "bytes", out.Size, "format", got.sniff.Format, "blob", out.BlobDigest,
+		"encrypted", out.Encrypted())
 	return out, nil
 }
 
-// receive streams body into a staged blob while sniffing its format, checks
-// the format, and commits the blob. The committed blob is not yet
-// referenced by any image; until the caller records it, GC leaves it alone
-// for its grace period.
-func (s *Service) receive(ctx context.Context, img *imsd.Image, body io.Reader) (imsd.BlobInfo, diskfmt.Info, error) {
+// uploadSeal is how an upload's data is encrypted: its new data key, in
+// the clear for the upload and wrapped for the image.
+type uploadSeal struct {
+	dataKey []byte
+	wrapped []byte
+}
+
+// received describes the committed data of an upload. The committed blob
+// is not yet referenced by any image; until the caller records it, GC
+// leaves it alone for its grace period.
+type received struct {
+	blob imsd.BlobInfo
+	// size is the data size as clients read it (blob.Size is the stored
+	// size, larger for encrypted data).
+	size int64
+	// plainDigest is the hex SHA-256 of encrypted data ("" for plain data,
+	// whose blob digest is that SHA-256).
+	plainDigest string
+	// md5 is the hex MD5 of the data as clients read it (the checksum
+	// Glance clients verify).
+	md5   string
+	sniff diskfmt.Info
+}
+
+// receive streams body into a staged blob while sniffing its format,
+// checks the format, and commits the blob: as it comes (receivePlain), or
+// encrypted under seal's data key (receiveSealed).
+func (s *Service) receive(ctx context.Context, img *imsd.Image, body io.Reader, seal *uploadSeal) (received, error) {
+	src := &uploadSource{body: body, sniffer: &diskfmt.Sniffer{}, limit: s.cfg.MaxImageSize, now: s.now, beat: s.now(),
+		touch: func() { s.touchImage(ctx, img.ID) }}
+	if seal != nil {
+		return s.receiveSealed(ctx, img, src, seal)
+	}
+	return s.receivePlain(ctx, img, src)
+}
+
+// receivePlain stores the data as it comes; the blob store hashes it, and
+// its SHA-256 is the blob's address.
+func (s *Service) receivePlain(ctx context.Context, img *imsd.Image, src *uploadSource) (received, error) {
 	w, err := s.blobs.Create(ctx)
 	if err != nil {
-		return imsd.BlobInfo{}, diskfmt.Info{}, internal(err, "create blob")
+		return received{}, internal(err, "create blob")
 	}
 	committed := false
 	defer func() {
@@ -123,10 +189,6 @@ func (s *Service) receive(ctx context.Context, img *imsd.Image, body io.Reader) 
 			_ = w.Cancel(background(ctx))
 		}
 	}()
-	sn := &diskfmt.Sniffer{}
-	limit := s.cfg.MaxImageSize
-	src := &uploadSource{body: body, sniffer: sn, limit: limit, now: s.now, beat: s.now(),
-		touch: func() { s.touchImage(ctx, img.ID) }}
 	// The blob writer reads the socket straight into its own buffers
 	// (io.ReaderFrom) where it can; hashing and writing run behind it.
 	if rf, ok := w.(io.ReaderFrom); ok {
@@ -134,24 +196,61 @@ func (s *Service) receive(ctx context.Context, img *imsd.Image, body io.Reader) 
 	} else {
 		_, err = io.CopyBuffer(w, src, make([]byte, uploadBufferSize))
 	}
-	switch {
-	case src.tooLarge:
-		return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeImageTooLarge, "The image data exceeds the limit of %d bytes.", limit)
-	case src.readErr != nil:
-		return imsd.BlobInfo{}, diskfmt.Info{}, imsd.Errorf(imsd.CodeBadRequest, "Reading the upload failed after %d bytes: %v", src.n, src.readErr)
-	case err != nil:
-		return imsd.BlobInfo{}, diskfmt.Info{}, internal(err, "write blob")
+	if err := src.failure(err); err != nil {
+		return received{}, err
 	}
-	sniff := sn.Result()
-	if err := checkUploadedFormat(img, sniff, w.Size(), limit); err != nil {
-		return imsd.BlobInfo{}, diskfmt.Info{}, err
+	sniff := src.sniffer.Result()
+	if err := checkUploadedFormat(img, sniff, w.Size(), src.limit); err != nil {
+		return received{}, err
 	}
 	info, err := s.commitBlob(ctx, w, "")
 	if err != nil {
-		return imsd.BlobInfo{}, diskfmt.Info{}, internal(err, "commit blob")
+		return received{}, internal(err, "commit blob")
 	}
 	committed = true
-	return info, sniff, nil
+	return received{blob: info, size: info.Size, md5: info.MD5, sniff: sniff}, nil
+}
+
+// receiveSealed encrypts the data under seal's data key while it streams
+// in (blobcrypt.Transform: reading, hashing and sealing on their own
+// goroutines) and commits the sealed blob under its derived address.
+func (s *Service) receiveSealed(ctx context.Context, img *imsd.Image, src *uploadSource, seal *uploadSeal) (received, error) {
+	c, err := blobcrypt.New(seal.dataKey)
+	if err != nil {
+		return received{}, internal(err, "data key")
+	}
+	w, err := s.blobs.CreateResumable(ctx)
+	if err != nil {
+		return received{}, internal(err, "create blob")
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = w.Cancel(background(ctx))
+		}
+	}()
+	// The digests of the data as clients read it (the plaintext). The
+	// blob store does not hash sealed data, so the SHA-256 is computed
+	// here, with the MD5 Glance clients verify.
+	sum, md := sha256.New(), md5.New()
+	t := &blobcrypt.Transform{Src: src, To: c, Dst: w, Hashes: []hash.Hash{sum, md}, PlainSize: -1}
+	n, err := t.Run(ctx)
+	if err := src.failure(err); err != nil {
+		return received{}, err
+	}
+	sniff := src.sniffer.Result()
+	if err := checkUploadedFormat(img, sniff, n, src.limit); err != nil {
+		return received{}, err
+	}
+	digest := sum.Sum(nil)
+	info, err := s.commitPinned(ctx, func() (imsd.BlobInfo, error) {
+		return w.CommitAs(ctx, blobcrypt.Address(digest, seal.dataKey, n))
+	})
+	if err != nil {
+		return received{}, internal(err, "commit blob")
+	}
+	committed = true
+	return received{blob: info, size: n, plainDigest: hex.EncodeToString(digest), md5: hex.EncodeToString(md.Sum(nil)), sniff: sniff}, nil
 }
 
 // checkUploadedFormat rejects data that contradicts the declared format,
@@ -215,8 +314,9 @@ type Download struct {
 	Body           io.ReadCloser
 }
 
-// ImageDownload opens the data of an active image. A negative length reads
-// to the end; an offset at or past the end is CodeRangeNotSatisfiable.
+// ImageDownload opens the data of an active image, decrypted when it is
+// stored encrypted. A negative length reads to the end; an offset at or
+// past the end is CodeRangeNotSatisfiable.
 func (s *Service) ImageDownload(ctx context.Context, p *imsd.Principal, id string, offset, length int64) (*Download, error) {
 	img, err := s.visibleImage(ctx, s.store, p, id)
 	if err != nil {
@@ -237,7 +337,18 @@ func (s *Service) ImageDownload(ctx context.Context, p *imsd.Principal, id strin
 	if length < 0 || offset+length > img.Size {
 		length = img.Size - offset
 	}
-	rc, err := s.blobs.Open(ctx, img.BlobDigest, offset, length)
+	var rc io.ReadCloser
+	if img.Encrypted() {
+		// Encrypted data is decrypted on the way out; that needs the key
+		// enabled and the caller's permission to decrypt with it.
+		c, cerr := s.imageCipher(ctx, p, img)
+		if cerr != nil {
+			return nil, cerr
+		}
+		rc, err = s.openSealedRange(ctx, img, c, offset, length)
+	} else {
+		rc, err = s.blobs.Open(ctx, img.BlobDigest, offset, length)
+	}
 	if err != nil {
 		return nil, internal(fmt.Errorf("image %s blob %s: %w", img.ID, img.BlobDigest, err), "open blob")
 	}
@@ -260,6 +371,21 @@ type uploadSource struct {
 
 	readErr  error
 	tooLarge bool
+}
+
+// failure turns the outcome of streaming the body into the upload's error:
+// the size limit, a broken transfer (the client's fault), or a failed write
+// (the server's); nil when err is nil.
+func (u *uploadSource) failure(err error) error {
+	switch {
+	case u.tooLarge:
+		return imsd.Errorf(imsd.CodeImageTooLarge, "The image data exceeds the limit of %d bytes.", u.limit)
+	case u.readErr != nil:
+		return imsd.Errorf(imsd.CodeBadRequest, "Reading the upload failed after %d bytes: %v", u.n, u.readErr)
+	case err != nil:
+		return internal(err, "write blob")
+	}
+	return nil
 }
 
 // errUploadTooLarge stops the copy when the body passes the size limit.

@@ -42,6 +42,11 @@ func WriteError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err er
 		WriteJSON(w, info.Status, map[string]string{"error_code": string(code), "error_msg": msg, "request_id": reqID})
 		return
 	}
+	if strings.HasPrefix(string(code), "KMS.") {
+		// Huawei KMS's own error shape, which the SDK parses too.
+		WriteJSON(w, info.Status, map[string]any{"error": map[string]string{"error_code": string(code), "error_msg": msg}})
+		return
+	}
 	WriteJSON(w, info.Status, map[string]any{"error": map[string]string{"code": string(code), "message": msg}})
 }
 

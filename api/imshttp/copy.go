@@ -56,3 +56,14 @@ func (s *Server) showJob(w http.ResponseWriter, r *http.Request, progressView bo
 func (s *Server) handleShowJob(w http.ResponseWriter, r *http.Request) { s.showJob(w, r, false) }
 
 func (s *Server) handleShowJobProgress(w http.ResponseWriter, r *http.Request) { s.showJob(w, r, true) }
+
+// handleCancelJob cancels a job (POST /v1/imsd/jobs/{job_id}/cancel, an
+// imsd extension) and answers the job as ShowJob does, now FAIL.
+func (s *Server) handleCancelJob(w http.ResponseWriter, r *http.Request) {
+	j, err := s.svc.JobCancel(r.Context(), httpkit.Principal(r), httpkit.PathParam(r, "job_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, api.JobJSON(j, false))
+}

@@ -72,7 +72,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	d.Body.Close()
 	size := d.Image.Size
 	offset, length, partial := int64(0), size, false
-	if h := r.Header.Get("Range"); h != "" && ifRangeMatches(r, d.Image.BlobDigest) {
+	if h := r.Header.Get("Range"); h != "" && ifRangeMatches(r, d.Image.DataSHA256()) {
 		o, l, ok, err := parseRange(h, size)
 		if err != nil {
 			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
@@ -92,8 +92,8 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Accept-Ranges", "bytes")
-	h.Set("ETag", `"`+d.Image.BlobDigest+`"`)
-	h.Set("X-Image-Meta-Os-Hash-Value", d.Image.BlobDigest)
+	h.Set("ETag", `"`+d.Image.DataSHA256()+`"`)
+	h.Set("X-Image-Meta-Os-Hash-Value", d.Image.DataSHA256())
 	h.Set("Content-Length", strconv.FormatInt(d.Length, 10))
 	if d.Image.Checksum != "" && !partial {
 		// Glance sends the hex MD5 here, and python-glanceclient verifies

@@ -21,7 +21,7 @@ import (
 var glanceCreateFields = map[string]bool{
 	"name": true, "visibility": true, "protected": true, "container_format": true, "disk_format": true,
 	"min_disk": true, "min_ram": true, "tags": true, "__os_version": true, "__description": true,
-	"enterprise_project_id": true, "os_hidden": true,
+	"enterprise_project_id": true, "os_hidden": true, "__system__cmkid": true, "cmk_id": true,
 }
 
 func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
@@ -43,6 +43,8 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 		Description         *string  `json:"__description"`
 		EnterpriseProjectID string   `json:"enterprise_project_id"`
 		Hidden              *bool    `json:"os_hidden"`
+		SystemCmkID         string   `json:"__system__cmkid"`
+		CmkID               string   `json:"cmk_id"`
 	}
 	body, _ := json.Marshal(raw)
 	if err := httpkit.Unmarshal(body, &in); err != nil {
@@ -65,6 +67,7 @@ func (s *Server) handleGlanceCreate(w http.ResponseWriter, r *http.Request) {
 		Name: in.Name, Visibility: in.Visibility, Protected: in.Protected, ContainerFormat: in.ContainerFormat,
 		DiskFormat: in.DiskFormat, MinDisk: in.MinDisk, MinRAM: in.MinRAM, Tags: in.Tags, OSVersion: in.OSVersion,
 		Description: in.Description, EnterpriseProjectID: in.EnterpriseProjectID, Hidden: in.Hidden, Props: props,
+		CmkID: in.SystemCmkID, CmkIDAlt: in.CmkID,
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -246,6 +249,7 @@ func parseListQuery(v url.Values, glance bool) (service.ListImagesInput, error) 
 	}
 	q.DiskFormat, q.ContainerFormat, q.VirtualEnvType = get("disk_format"), get("container_format"), get("virtual_env_type")
 	q.Tag = get("tag")
+	q.CmkID = get("__system__cmkid")
 	in.Owner = get("owner")
 	in.MemberStatus = get("member_status")
 	in.EnterpriseProjectID = get("enterprise_project_id")

@@ -141,6 +141,9 @@ func (s *Server) handlers() map[string]http.HandlerFunc {
 	for name, h := range s.mounted {
 		m[name] = h
 	}
+	for name, h := range s.kmsHandlers() {
+		m[name] = h
+	}
 	return m
 }
 
@@ -179,6 +182,7 @@ func (s *Server) imsHandlers() map[string]http.HandlerFunc {
 		"CopyImageInRegionInSafeMode": s.handleCopy(true),
 		"ShowJob":                     s.handleShowJob,
 		"ShowJobProgress":             s.handleShowJobProgress,
+		"CancelJob":                   s.handleCancelJob,
 		"PolicyCheck":                 s.handlePolicyCheck,
 		"ListAuditEvents":             s.handleAuditList,
 	}

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) imsd.BlobStore) {
 		{"Walk", testWalk},
 		{"PurgeStaging", testPurgeStaging},
 		{"Ping", testPing},
+		{"Resumable", testResumable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ package fs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,17 +27,31 @@ import (
 // for concurrent use, also by several processes sharing the directory.
 type Store struct {
 	root string
+	// direct turns direct I/O on (Options.DirectIO).
+	direct bool
+}
+
+// Options tune a Store.
+type Options struct {
+	// DirectIO writes the full buffers of staged data with O_DIRECT where
+	// the filesystem supports it (see writer.go): far less CPU per byte
+	// when the page cache is under pressure, but every write waits for
+	// the device and new blobs are not cached. Off by default.
+	DirectIO bool
 }
 
 var _ imsd.BlobStore = (*Store)(nil)
 
 // New opens the store rooted at root, creating the directory layout if it
 // does not exist yet.
-func New(root string) (*Store, error) {
+func New(root string) (*Store, error) { return NewWithOptions(root, Options{}) }
+
+// NewWithOptions is New with options.
+func NewWithOptions(root string, o Options) (*Store, error) {
 	if root == "" {
 		return nil, errors.New("fs: root directory is required")
 	}
-	s := &Store{root: root}
+	s := &Store{root: root, direct: o.DirectIO}
 	for _, dir := range []string{blobsDir, stagingDir} {
 		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
 			return nil, fmt.Errorf("fs: create layout: %w", err)
@@ -73,7 +88,74 @@ func (s *Store) Create(ctx context.Context) (imsd.BlobWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fs: create staging file: %w", err)
 	}
-	return newWriter(s, f, path), nil
+	return newWriter(s, f, s.openDirect(path), path), nil
+}
+
+// openDirect opens an O_DIRECT descriptor of a staging file, or returns
+// nil when direct I/O is off or unsupported here.
+func (s *Store) openDirect(path string) *os.File {
+	if !s.direct {
+		return nil
+	}
+	df, err := openDirect(path)
+	if err != nil {
+		return nil
+	}
+	return df
+}
+
+// CreateResumable starts an unhashed staged write under staging/.
+func (s *Store) CreateResumable(ctx context.Context) (imsd.ResumableWriter, error) {
+	w, err := s.Create(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fw := w.(*writer)
+	fw.h, fw.md5 = nil, nil
+	return fw, nil
+}
+
+// Resume reopens the staging file of a checkpoint, cut back to the
+// checkpoint's size.
+func (s *Store) Resume(ctx context.Context, checkpoint []byte) (imsd.ResumableWriter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var tok checkpointToken
+	if err := json.Unmarshal(checkpoint, &tok); err != nil || uuid.Validate(tok.Staging) != nil || tok.Size < 0 {
+		return nil, fmt.Errorf("fs: resume: invalid checkpoint %q", checkpoint)
+	}
+	path := filepath.Join(s.root, stagingDir, tok.Staging)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, fmt.Errorf("fs: resume: staged write %s: %w", tok.Staging, imsd.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fs: resume: %w", err)
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() < tok.Size {
+		err = fmt.Errorf("staged write %s has %d bytes, the checkpoint %d: %w", tok.Staging, fi.Size(), tok.Size, imsd.ErrNotFound)
+	}
+	if err == nil {
+		err = f.Truncate(tok.Size)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("fs: resume: %w", err)
+	}
+	w := newWriter(s, f, s.openDirect(path), path)
+	w.h, w.md5, w.size = nil, nil, tok.Size
+	// The partial buffer at the checkpoint goes back into memory, so that
+	// it is written whole, at its aligned offset, once full.
+	w.base = tok.Size &^ (bufSize - 1)
+	w.cur, w.nbuf = blockPool.Get().(*block), 1
+	w.fill = int(tok.Size - w.base)
+	if _, err := f.ReadAt(w.cur[:w.fill], w.base); err != nil {
+		w.closeFiles()
+		return nil, fmt.Errorf("fs: resume: read back the partial buffer: %w", err)
+	}
+	return w, nil
 }
 
 // Open reads length bytes of blob digest starting at offset; a negative

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -16,6 +17,43 @@ import (
 
 func TestStore(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) imsd.BlobStore { return newTestStore(t) })
+}
+
+// TestStoreDirectIO runs the suite with direct I/O on.
+func TestStoreDirectIO(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) imsd.BlobStore { return newDirectStore(t) })
+}
+
+func newDirectStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := NewWithOptions(t.TempDir(), Options{DirectIO: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestDirectIOInUse: on Linux, with DirectIO, the staging writes of a
+// store on the test filesystem use O_DIRECT (TestStoreDirectIO then covers
+// that path), and the blocks they come from are aligned for it.
+func TestDirectIOInUse(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("direct I/O is used on Linux only")
+	}
+	s := newDirectStore(t)
+	w, err := s.Create(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Cancel(t.Context())
+	if !w.(*writer).direct {
+		t.Fatal("the staging file of a store on the test filesystem was not opened with O_DIRECT")
+	}
+	b := blockPool.Get().(*block)
+	defer blockPool.Put(b)
+	if !aligned(b[:]) {
+		t.Fatal("pipeline blocks are not aligned for O_DIRECT")
+	}
 }
 
 func newTestStore(t *testing.T) *Store {

@@ -40,3 +40,9 @@ func withFd(f *os.File, fn func(fd int)) {
 		_ = rc.Control(func(fd uintptr) { fn(int(fd)) })
 	}
 }
+
+// openDirect opens path for writing with O_DIRECT, or fails where the
+// filesystem does not support it (tmpfs, some network filesystems).
+func openDirect(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|unix.O_DIRECT, 0)
+}

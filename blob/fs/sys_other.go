@@ -2,7 +2,10 @@
 
 package fs
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
 // renameNoReplace renames oldpath to newpath, failing with an error that
 // matches fs.ErrExist when newpath exists.
@@ -15,3 +18,6 @@ func startWriteback(*os.File, int64, int64) {}
 
 // adviseSequential is a no-op where posix_fadvise(2) is not available.
 func adviseSequential(*os.File, int64, int64) {}
+
+// openDirect reports that direct I/O is not used on this system.
+func openDirect(string) (*os.File, error) { return nil, errors.ErrUnsupported }

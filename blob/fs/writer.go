@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/imsd/imsd"
 )
@@ -22,11 +24,21 @@ import (
 // The write path is a four-stage pipeline: the caller's goroutine fills a
 // buffer (ReadFrom reads a socket straight into it, with no extra copy), a
 // hasher goroutine runs SHA-256 over full buffers in order, a second one
-// MD5 (the checksum Glance clients verify), and a flusher goroutine writes
+// MD5 (the checksum Glance clients verify), and flusher goroutines write
 // them to the staging file. A write runs at close to the speed of the
 // slowest stage instead of their sum: SHA-256 runs at ~1.6 GB/s, a socket
 // read or a write(2) into the page cache at a similar speed, and MD5, which
-// cannot be parallelised within one stream, at ~0.7 GB/s per core.
+// cannot be parallelised within one stream, at ~0.7 GB/s per core. A
+// resumable write (sealed data, whose address is derived) hashes nothing.
+//
+// With Options.DirectIO, where the filesystem allows it, full buffers are
+// written with O_DIRECT: buffer k of a write goes to file offset k × bufSize straight from the
+// (page-aligned) buffer, bypassing the page cache. Measured on our VMs, a
+// buffered write(2) of fresh data costs about 4 s of CPU per GiB in page
+// allocation and reclaim once the page cache is full, an O_DIRECT write
+// 0.2 s; on two cores that CPU is what the hashing and encrypting stages
+// need. Partial buffers (a blob's tail, a checkpoint) go through a second,
+// buffered descriptor of the same file.
 const (
 	// bufSize is the size of each buffer: the unit of reading, hashing
 	// and handing over to the flusher.
@@ -43,6 +55,8 @@ const (
 	// writebackChunk is how much is written between two writeback
 	// requests (see startWriteback).
 	writebackChunk = 8 << 20
+	// flushers is how many writes a writer keeps in flight.
+	flushers = 3
 )
 
 // block is one pipeline buffer.
@@ -52,10 +66,12 @@ type block [bufSize]byte
 // nothing in the steady state.
 var blockPool = sync.Pool{New: func() any { return new(block) }}
 
-// chunk is a filled buffer on its way to the flusher.
+// chunk is a filled buffer on its way to the flusher: n bytes for file
+// offset off (direct mode only).
 type chunk struct {
-	b *block
-	n int
+	b   *block
+	n   int
+	off int64
 }
 
 // freed is a buffer on its way back from the flusher, with the flusher's
@@ -72,11 +88,17 @@ var errClosed = errors.New("fs: blob writer already committed or cancelled")
 // finished with Commit or Cancel, which stop its flusher goroutine.
 type writer struct {
 	s    *Store
-	f    *os.File
+	f    *os.File // the staging file: opened with O_DIRECT in direct mode
+	bf   *os.File // the staging file, buffered (f itself unless direct)
 	path string
-	h    hash.Hash // SHA-256: the blob's address
-	md5  hash.Hash // MD5: reported with the commit
+	h    hash.Hash // SHA-256, the blob's address; nil for a resumable write
+	md5  hash.Hash // MD5, reported with the commit; nil for a resumable write
 	size int64     // bytes accepted
+	// direct says full buffers are written with O_DIRECT. base is the file
+	// offset of cur's first byte, a multiple of bufSize: buffers are
+	// handed over full (all but a blob's last), each written at its offset.
+	direct bool
+	base   int64
 
 	cur  *block // buffer being filled, or nil
 	fill int    // bytes used in cur
@@ -95,13 +117,27 @@ type writer struct {
 	todo    chan chunk
 	free    chan freed
 	flushed chan struct{}
+	fmu     sync.Mutex // guards ferr: direct mode runs several flushers
 	ferr    error
-	disk    int64 // bytes written to the file
-	wb      int64 // bytes for which writeback was requested
 }
 
-func newWriter(s *Store, f *os.File, path string) *writer {
-	return &writer{s: s, f: f, path: path, h: sha256.New(), md5: md5.New()}
+// newWriter returns a writer of the staging file opened as bf, with a
+// second O_DIRECT descriptor df when direct I/O is available (else nil).
+func newWriter(s *Store, bf, df *os.File, path string) *writer {
+	w := &writer{s: s, f: bf, bf: bf, path: path, h: sha256.New(), md5: md5.New()}
+	if df != nil {
+		w.f, w.direct = df, true
+	}
+	return w
+}
+
+// closeFiles closes the staging file's descriptors.
+func (w *writer) closeFiles() error {
+	err := w.bf.Close()
+	if w.f != w.bf {
+		err = errors.Join(w.f.Close(), err)
+	}
+	return err
 }
 
 // Size returns the number of bytes written so far.
@@ -182,18 +218,28 @@ func (w *writer) submit() {
 		w.flushed = make(chan struct{})
 		go hasher(w.h, w.hashq, w.md5q)
 		go hasher(w.md5, w.md5q, w.todo)
-		go w.flusher()
+		// Several writes in flight, each at its own offset, so order does
+		// not matter: O_DIRECT writes wait for the device, and buffered
+		// ones spend their CPU allocating page cache, on either core.
+		var wg sync.WaitGroup
+		for range flushers {
+			wg.Go(w.flusher)
+		}
+		go func() { wg.Wait(); close(w.flushed) }()
 	}
-	w.hashq <- chunk{w.cur, w.fill}
+	w.hashq <- chunk{w.cur, w.fill, w.base}
+	w.base += int64(w.fill)
 	w.cur, w.fill = nil, 0
 }
 
-// hasher runs h over the buffers of in, in order, and passes each on to
-// out, until in is closed; then it closes out.
+// hasher runs h (when not nil) over the buffers of in, in order, and
+// passes each on to out, until in is closed; then it closes out.
 func hasher(h hash.Hash, in <-chan chunk, out chan<- chunk) {
 	defer close(out)
 	for c := range in {
-		h.Write(c.b[:c.n])
+		if h != nil {
+			h.Write(c.b[:c.n])
+		}
 		out <- c
 	}
 }
@@ -201,30 +247,46 @@ func hasher(h hash.Hash, in <-chan chunk, out chan<- chunk) {
 // flusher writes queued buffers to the staging file until todo is closed.
 // After an error it keeps returning buffers without writing them.
 func (w *writer) flusher() {
-	defer close(w.flushed)
 	for c := range w.todo {
-		if w.ferr == nil {
-			w.ferr = w.writeOut(c.b[:c.n])
+		w.fmu.Lock()
+		failed := w.ferr != nil
+		w.fmu.Unlock()
+		var err error
+		if !failed {
+			err = w.writeOut(c)
 		}
-		w.free <- freed{c.b, w.ferr}
+		w.fmu.Lock()
+		if w.ferr == nil {
+			w.ferr = err
+		}
+		err = w.ferr
+		w.fmu.Unlock()
+		w.free <- freed{c.b, err}
 	}
 }
 
-// writeOut writes p to the staging file, asking the kernel to start
-// writeback every writebackChunk bytes so that the fsync in Commit finds
-// little left to do.
-func (w *writer) writeOut(p []byte) error {
-	for len(p) > 0 {
-		k := min(len(p), writeSize)
-		if _, err := w.f.Write(p[:k]); err != nil {
+// writeOut writes a buffer at its offset of the staging file: with
+// O_DIRECT when direct I/O is on and the buffer is full and aligned, else
+// through the page cache in writeSize pieces, asking the kernel to start
+// writeback of every writebackChunk that completes so that the fsync in
+// Commit finds little left to do.
+func (w *writer) writeOut(c chunk) error {
+	p := c.b[:c.n]
+	if w.direct && c.n == bufSize && c.off%bufSize == 0 && aligned(p) {
+		if _, err := w.f.WriteAt(p, c.off); err != nil {
 			return fmt.Errorf("fs: write staging file: %w", err)
 		}
-		p = p[k:]
-		w.disk += int64(k)
+		return nil
 	}
-	if w.disk-w.wb >= writebackChunk {
-		startWriteback(w.f, w.wb, w.disk-w.wb)
-		w.wb = w.disk
+	for off := c.off; len(p) > 0; {
+		k := min(len(p), writeSize)
+		if _, err := w.bf.WriteAt(p[:k], off); err != nil {
+			return fmt.Errorf("fs: write staging file: %w", err)
+		}
+		p, off = p[k:], off+int64(k)
+	}
+	if end := c.off + int64(c.n); !w.direct && c.n == bufSize && end%writebackChunk == 0 {
+		startWriteback(w.bf, end-writebackChunk, writebackChunk)
 	}
 	return nil
 }
@@ -236,9 +298,11 @@ func (w *writer) finish(write bool) error {
 	if w.cur != nil && w.fill > 0 && write && w.err == nil {
 		if w.hashq == nil {
 			// Small blob: no pipeline was ever needed.
-			w.h.Write(w.cur[:w.fill])
-			w.md5.Write(w.cur[:w.fill])
-			w.err = w.writeOut(w.cur[:w.fill])
+			if w.h != nil {
+				w.h.Write(w.cur[:w.fill])
+				w.md5.Write(w.cur[:w.fill])
+			}
+			w.err = w.writeOut(chunk{w.cur, w.fill, w.base})
 		} else {
 			w.submit()
 		}
@@ -255,7 +319,9 @@ func (w *writer) finish(write bool) error {
 			blockPool.Put((<-w.free).b)
 		}
 		if w.err == nil {
+			w.fmu.Lock()
 			w.err = w.ferr
+			w.fmu.Unlock()
 		}
 	}
 	return w.err
@@ -271,7 +337,7 @@ func (w *writer) Commit(ctx context.Context, expectDigest string) (imsd.BlobInfo
 	}
 	digest, err := w.commit(ctx, expectDigest)
 	if err != nil {
-		w.f.Close()
+		w.closeFiles()
 		os.Remove(w.path)
 		return imsd.BlobInfo{}, err
 	}
@@ -284,6 +350,9 @@ func (w *writer) Commit(ctx context.Context, expectDigest string) (imsd.BlobInfo
 }
 
 func (w *writer) commit(ctx context.Context, expectDigest string) (string, error) {
+	if w.h == nil {
+		return "", errors.New("fs: a resumable write is committed with CommitAs")
+	}
 	if err := w.finish(ctx.Err() == nil); err != nil {
 		return "", err
 	}
@@ -294,22 +363,27 @@ func (w *writer) commit(ctx context.Context, expectDigest string) (string, error
 	if expectDigest != "" && !strings.EqualFold(expectDigest, digest) {
 		return "", fmt.Errorf("fs: got %s, want %s: %w", digest, expectDigest, imsd.ErrDigestMismatch)
 	}
-	if err := w.f.Chmod(0o444); err != nil {
-		return "", fmt.Errorf("fs: commit: %w", err)
+	return digest, w.place(digest)
+}
+
+// place makes the finished staging file durable and renames it to blob d.
+func (w *writer) place(digest string) error {
+	if err := w.bf.Chmod(0o444); err != nil {
+		return fmt.Errorf("fs: commit: %w", err)
 	}
-	if err := w.f.Sync(); err != nil {
-		return "", fmt.Errorf("fs: commit: sync: %w", err)
+	if err := w.bf.Sync(); err != nil {
+		return fmt.Errorf("fs: commit: sync: %w", err)
 	}
-	if err := w.f.Close(); err != nil {
-		return "", fmt.Errorf("fs: commit: %w", err)
+	if err := w.closeFiles(); err != nil {
+		return fmt.Errorf("fs: commit: %w", err)
 	}
 	dir := w.s.blobDir(digest)
 	if err := os.Mkdir(dir, 0o755); err == nil {
 		if err := syncDir(filepath.Dir(dir)); err != nil {
-			return "", fmt.Errorf("fs: commit: %w", err)
+			return fmt.Errorf("fs: commit: %w", err)
 		}
 	} else if !errors.Is(err, iofs.ErrExist) {
-		return "", fmt.Errorf("fs: commit: %w", err)
+		return fmt.Errorf("fs: commit: %w", err)
 	}
 	switch err := renameNoReplace(w.path, w.s.blobPath(digest)); {
 	case errors.Is(err, iofs.ErrExist):
@@ -320,16 +394,99 @@ func (w *writer) commit(ctx context.Context, expectDigest string) (string, error
 		os.Remove(w.path)
 		now := time.Now()
 		if err := os.Chtimes(w.s.blobPath(digest), now, now); err != nil {
-			return "", fmt.Errorf("fs: commit: touch existing blob: %w", err)
+			return fmt.Errorf("fs: commit: touch existing blob: %w", err)
 		}
-		return digest, nil
+		return nil
 	case err != nil:
-		return "", fmt.Errorf("fs: commit: %w", err)
+		return fmt.Errorf("fs: commit: %w", err)
 	}
 	if err := syncDir(dir); err != nil {
-		return "", fmt.Errorf("fs: commit: %w", err)
+		return fmt.Errorf("fs: commit: %w", err)
 	}
-	return digest, nil
+	return nil
+}
+
+// CommitAs finishes a resumable write and makes it visible under address.
+func (w *writer) CommitAs(ctx context.Context, address string) (imsd.BlobInfo, error) {
+	if w.done {
+		return imsd.BlobInfo{}, errClosed
+	}
+	err := func() error {
+		if !validDigest(address) {
+			w.finish(false)
+			return fmt.Errorf("fs: invalid address %q", address)
+		}
+		if err := w.finish(ctx.Err() == nil); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return w.place(address)
+	}()
+	if err != nil {
+		w.closeFiles()
+		os.Remove(w.path)
+		return imsd.BlobInfo{}, err
+	}
+	return w.s.Stat(ctx, address)
+}
+
+// Release stops the writer and closes the staging file, keeping it.
+func (w *writer) Release(context.Context) error {
+	if w.done {
+		return nil
+	}
+	w.finish(false)
+	return w.closeFiles()
+}
+
+// checkpointToken is what Checkpoint returns: the staging file and the
+// size up to which it is durable.
+type checkpointToken struct {
+	Staging string `json:"staging"`
+	Size    int64  `json:"size"`
+}
+
+// Checkpoint waits for the buffers in flight, writes the partial current
+// buffer at its offset (keeping it: once full it is written again, whole,
+// so later buffers stay aligned) and fsyncs the staging file; everything
+// written so far is then durable.
+func (w *writer) Checkpoint(ctx context.Context) ([]byte, error) {
+	if w.done {
+		return nil, errClosed
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	inFlight := w.nbuf
+	if w.cur != nil {
+		inFlight--
+	}
+	for ; inFlight > 0; inFlight-- {
+		f := <-w.free
+		blockPool.Put(f.b)
+		w.nbuf--
+		if f.err != nil && w.err == nil {
+			w.err = f.err
+		}
+	}
+	if w.err == nil && w.cur != nil && w.fill > 0 {
+		if _, err := w.bf.WriteAt(w.cur[:w.fill], w.base); err != nil {
+			w.err = fmt.Errorf("fs: checkpoint: %w", err)
+		}
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	if err := w.bf.Sync(); err != nil {
+		w.err = fmt.Errorf("fs: checkpoint: sync: %w", err)
+		return nil, w.err
+	}
+	return json.Marshal(checkpointToken{Staging: filepath.Base(w.path), Size: w.size})
 }
 
 // Cancel discards the staged data. It is a no-op after Commit or Cancel.
@@ -338,9 +495,18 @@ func (w *writer) Cancel(ctx context.Context) error {
 		return nil
 	}
 	w.finish(false)
-	w.f.Close()
+	w.closeFiles()
 	if err := os.Remove(w.path); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 		return fmt.Errorf("fs: cancel: %w", err)
 	}
 	return nil
+}
+
+// directAlign is the alignment O_DIRECT needs of buffers and offsets.
+const directAlign = 4096
+
+// aligned reports whether p starts on a directAlign boundary (Go allocates
+// the 1 MiB blocks page-aligned; this is checked, not assumed).
+func aligned(p []byte) bool {
+	return len(p) > 0 && uintptr(unsafe.Pointer(&p[0]))%directAlign == 0
 }

@@ -19,6 +19,7 @@ package s3
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -187,6 +188,45 @@ func (s *Store) Create(ctx context.Context) (imsd.BlobWriter, error) {
 		return nil, err
 	}
 	return newWriter(ctx, s, s.stagingPrefix()+uuid.NewString()), nil
+}
+
+// CreateResumable starts an unhashed staged write.
+func (s *Store) CreateResumable(ctx context.Context) (imsd.ResumableWriter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := newWriter(ctx, s, s.stagingPrefix()+uuid.NewString())
+	w.h, w.md5 = nil, nil
+	return w, nil
+}
+
+// Resume continues the multipart upload of a checkpoint with its parts;
+// parts uploaded after the checkpoint are overwritten or left out.
+func (s *Store) Resume(ctx context.Context, checkpoint []byte) (imsd.ResumableWriter, error) {
+	var tok checkpointToken
+	if err := json.Unmarshal(checkpoint, &tok); err != nil || !strings.HasPrefix(tok.Key, s.stagingPrefix()) || tok.Size < 0 {
+		return nil, fmt.Errorf("s3: resume: invalid checkpoint %q", checkpoint)
+	}
+	w := newWriter(ctx, s, tok.Key)
+	w.h, w.md5, w.size = nil, nil, tok.Size
+	if tok.UploadID == "" {
+		if tok.Size != 0 {
+			return nil, fmt.Errorf("s3: resume: invalid checkpoint %q", checkpoint)
+		}
+		return w, nil
+	}
+	w.uploadID = aws.String(tok.UploadID)
+	_, err := s.client.ListParts(ctx, &awss3.ListPartsInput{Bucket: &s.bucket, Key: &tok.Key, UploadId: w.uploadID, MaxParts: aws.Int32(1)})
+	if isNoSuchUpload(err) {
+		return nil, fmt.Errorf("s3: resume: upload of %s: %w", tok.Key, imsd.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("s3: resume: %w", err)
+	}
+	for i, etag := range tok.ETags {
+		w.parts = append(w.parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: aws.String(etag)})
+	}
+	return w, nil
 }
 
 // Open reads length bytes of blob digest from offset with a ranged GET; a

@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -36,8 +37,8 @@ type writer struct {
 	key    string // staging key
 	ctx    context.Context
 	cancel context.CancelFunc // stops the part uploads
-	h      hash.Hash          // SHA-256, on the caller's goroutine
-	md5    hash.Hash          // MD5, on the md5er goroutine once it runs
+	h      hash.Hash          // SHA-256, on the caller's goroutine; nil for a resumable write
+	md5    hash.Hash          // MD5, on the md5er goroutine once it runs; nil for a resumable write
 	size   int64
 
 	cur  *[]byte // part being filled, or nil
@@ -76,6 +77,9 @@ func newWriter(ctx context.Context, s *Store, key string) *writer {
 	}
 }
 
+// closedChan is a closed channel: a part that needs no hashing is done.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // md5er hashes parts in the order they were submitted until md5q closes.
 func (w *writer) md5er() {
 	defer close(w.md5Exited)
@@ -90,6 +94,9 @@ func (w *writer) md5er() {
 // part is queued only while it holds one of the concurrency upload slots,
 // and the queue has room for all of them.
 func (w *writer) hashMD5(p []byte) <-chan struct{} {
+	if w.md5 == nil {
+		return closedChan // a resumable write hashes nothing
+	}
 	if w.md5q == nil {
 		w.md5q = make(chan md5Part, cap(w.slots))
 		w.md5Exited = make(chan struct{})
@@ -186,7 +193,9 @@ func (w *writer) putBuf(b *[]byte) {
 func (w *writer) submit() error {
 	buf, n := w.cur, w.fill
 	w.cur, w.fill = nil, 0
-	w.h.Write((*buf)[:n])
+	if w.h != nil {
+		w.h.Write((*buf)[:n])
+	}
 	err := w.startPart(buf, n)
 	if err != nil {
 		w.putBuf(buf)
@@ -303,6 +312,21 @@ func (w *writer) Commit(ctx context.Context, expectDigest string) (imsd.BlobInfo
 }
 
 func (w *writer) commit(ctx context.Context, expectDigest string) (string, error) {
+	if w.h == nil {
+		return "", errors.New("s3: a resumable write is committed with CommitAs")
+	}
+	return w.finishAs(ctx, func() (string, error) {
+		digest := hex.EncodeToString(w.h.Sum(nil))
+		if expectDigest != "" && !strings.EqualFold(expectDigest, digest) {
+			return "", fmt.Errorf("s3: got %s, want %s: %w", digest, expectDigest, imsd.ErrDigestMismatch)
+		}
+		return digest, nil
+	})
+}
+
+// finishAs uploads what is left and puts the data at the digest that name
+// returns once every byte has been hashed.
+func (w *writer) finishAs(ctx context.Context, name func() (string, error)) (string, error) {
 	defer context.AfterFunc(ctx, w.cancel)()
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -311,7 +335,7 @@ func (w *writer) commit(ctx context.Context, expectDigest string) (string, error
 		return "", w.err
 	}
 	if w.uploadID == nil {
-		return w.putSmall(ctx, expectDigest)
+		return w.putSmall(ctx, name)
 	}
 	if w.fill > 0 {
 		if err := w.submit(); err != nil {
@@ -322,14 +346,14 @@ func (w *writer) commit(ctx context.Context, expectDigest string) (string, error
 	if err := w.uploadErr(ctx.Err()); err != nil {
 		return "", err
 	}
-	digest := hex.EncodeToString(w.h.Sum(nil))
-	if expectDigest != "" && !strings.EqualFold(expectDigest, digest) {
-		return "", fmt.Errorf("s3: got %s, want %s: %w", digest, expectDigest, imsd.ErrDigestMismatch)
+	digest, err := name()
+	if err != nil {
+		return "", err
 	}
 	if exists, err := w.s.exists(ctx, digest); err != nil || exists {
 		return digest, err // if it exists, Commit aborts our upload
 	}
-	_, err := w.s.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{
+	_, err = w.s.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{
 		Bucket:          &w.s.bucket,
 		Key:             &w.key,
 		UploadId:        w.uploadID,
@@ -354,21 +378,23 @@ func (w *writer) commit(ctx context.Context, expectDigest string) (string, error
 
 // putSmall commits a blob that fits in one part, held in memory: it is put
 // straight to its content address, unless that exists already.
-func (w *writer) putSmall(ctx context.Context, expectDigest string) (string, error) {
+func (w *writer) putSmall(ctx context.Context, name func() (string, error)) (string, error) {
 	var body []byte
 	if w.cur != nil {
 		body = (*w.cur)[:w.fill]
 	}
-	w.h.Write(body)
-	w.md5.Write(body)
-	digest := hex.EncodeToString(w.h.Sum(nil))
-	if expectDigest != "" && !strings.EqualFold(expectDigest, digest) {
-		return "", fmt.Errorf("s3: got %s, want %s: %w", digest, expectDigest, imsd.ErrDigestMismatch)
+	if w.h != nil {
+		w.h.Write(body)
+		w.md5.Write(body)
+	}
+	digest, err := name()
+	if err != nil {
+		return "", err
 	}
 	if exists, err := w.s.exists(ctx, digest); err != nil || exists {
 		return digest, err
 	}
-	_, err := w.s.client.PutObject(ctx, &awss3.PutObjectInput{
+	_, err = w.s.client.PutObject(ctx, &awss3.PutObjectInput{
 		Bucket:        &w.s.bucket,
 		Key:           aws.String(w.s.blobKey(digest)),
 		Body:          bytes.NewReader(body),
@@ -399,4 +425,81 @@ func (w *writer) Cancel(ctx context.Context) error {
 		return fmt.Errorf("s3: cancel: %w", err)
 	}
 	return nil
+}
+
+// CommitAs finishes a resumable write and puts it at address.
+func (w *writer) CommitAs(ctx context.Context, address string) (imsd.BlobInfo, error) {
+	if w.done {
+		return imsd.BlobInfo{}, errClosed
+	}
+	digest, err := w.finishAs(ctx, func() (string, error) {
+		if !validDigest(address) {
+			return "", fmt.Errorf("s3: invalid address %q", address)
+		}
+		return address, nil
+	})
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	w.stop(cctx)
+	if err != nil {
+		return imsd.BlobInfo{}, err
+	}
+	return w.s.Stat(ctx, digest)
+}
+
+// Release stops the part uploads and keeps the multipart upload.
+func (w *writer) Release(context.Context) error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.cancel()
+	w.wg.Wait()
+	if w.cur != nil {
+		w.putBuf(w.cur)
+		w.cur = nil
+	}
+	return nil
+}
+
+// checkpointToken is what Checkpoint returns: the multipart upload and its
+// parts, all uploaded.
+type checkpointToken struct {
+	Key      string   `json:"key"`
+	UploadID string   `json:"upload_id"`
+	ETags    []string `json:"etags"`
+	Size     int64    `json:"size"`
+}
+
+// Checkpoint uploads the buffered data as a part and waits for every part.
+// S3 parts other than the last must hold at least 5 MiB, so with less
+// buffered it returns imsd.ErrCheckpointLater.
+func (w *writer) Checkpoint(ctx context.Context) ([]byte, error) {
+	if w.done {
+		return nil, errClosed
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	if w.fill > 0 && w.fill < minPartSize {
+		return nil, imsd.ErrCheckpointLater
+	}
+	if w.fill > 0 {
+		if w.err = w.submit(); w.err != nil {
+			return nil, w.err
+		}
+	}
+	w.wg.Wait()
+	if err := w.uploadErr(ctx.Err()); err != nil {
+		w.err = err
+		return nil, err
+	}
+	tok := checkpointToken{Key: w.key, Size: w.size}
+	if w.uploadID != nil {
+		tok.UploadID = *w.uploadID
+	}
+	for _, p := range w.parts {
+		tok.ETags = append(tok.ETags, aws.ToString(p.ETag))
+	}
+	return json.Marshal(tok)
 }

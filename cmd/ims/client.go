@@ -253,6 +253,9 @@ type signedRequest struct {
 	Header        map[string]string
 	Body          io.Reader
 	ContentLength int64
+	// JSONBody, when set, is the body, hashed into the signature (Body and
+	// ContentLength are then ignored).
+	JSONBody []byte
 }
 
 // newSigned builds an *http.Request signed by the SDK's own signer with the
@@ -275,6 +278,10 @@ func (c *cli) newSigned(ctx context.Context, q signedRequest) (*http.Request, er
 	}
 	for k, v := range q.Query {
 		b.AddQueryParam(k, reflect.ValueOf(v))
+	}
+	if q.JSONBody != nil {
+		b.WithBody("", string(q.JSONBody))
+		q.Body, q.ContentLength = bytes.NewReader(q.JSONBody), int64(len(q.JSONBody))
 	}
 	sreq := b.Build()
 	extra, err := signer.Sign(sreq, s.AccessKey, s.SecretKey)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"time"
 
 	ims "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2"
@@ -138,7 +140,11 @@ returns the same job instead of making another copy.`,
 				body.Description = ptr(desc)
 			}
 			if cmk != "" {
-				body.CmkId = ptr(cmk)
+				key, err := (&keyService{cli: c}).keyID(cmk)
+				if err != nil {
+					return err
+				}
+				body.CmkId = ptr(key)
 			}
 			if ep != "" {
 				id, err := copyTargetEP(c, ep)
@@ -179,7 +185,7 @@ returns the same job instead of making another copy.`,
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "name of the copy (required)")
 	f.StringVar(&desc, "description", "", "description of the copy")
-	f.StringVar(&cmk, "cmk-id", "", "KMS key id to encrypt the copy with")
+	f.StringVar(&cmk, "cmk-id", "", "KMS key (id, key alias or alias/NAME) to re-encrypt the copy with")
 	f.StringVar(&ep, "enterprise-project", "", `enterprise project of the copy, by id or name ("0" is the default project)`)
 	f.StringVar(&token, "client-token", "", "idempotency token sent as X-Client-Token")
 	f.BoolVar(&wait, "wait", false, "wait for the job to finish, with progress")
@@ -191,9 +197,10 @@ returns the same job instead of making another copy.`,
 func newJobCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "job",
-		Short: "Show and wait for asynchronous jobs",
+		Short: "Show, wait for and cancel asynchronous jobs",
 		Example: `  ims job show JOB_ID
-  ims job wait JOB_ID --timeout 10m`,
+  ims job wait JOB_ID --timeout 10m
+  ims job cancel JOB_ID`,
 		Args: groupArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -234,6 +241,39 @@ its error code and fail_reason.`,
 		},
 	}
 	wait.Flags().DurationVar(&timeout, "timeout", time.Hour, "give up after this long (exit 4); 0 waits forever")
-	cmd.AddCommand(show, wait)
+	cancel := &cobra.Command{
+		Use:   "cancel JOB_ID",
+		Short: "Cancel a queued or running job (an imsd extension)",
+		Long: `Cancels a job with imsd's POST /v1/imsd/jobs/{id}/cancel: the job ends FAIL with
+IMG.0250 at once and its image is deleted; a running copy stops within a second
+and removes the data it had written. A job that has ended cannot be cancelled
+(IMG.0249). Needs ims:images:copy.`,
+		Example: `  ims job cancel 9a175ac892fa13420193001c2e62205a`,
+		Args:    exactArgs(1, "JOB_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkID("job", args[0]); err != nil {
+				return err
+			}
+			req, err := c.newSigned(cmd.Context(), signedRequest{Method: http.MethodPost, Path: "/v1/imsd/jobs/" + args[0] + "/cancel",
+				ContentType: "application/json;charset=UTF-8", JSONBody: []byte("{}")})
+			if err != nil {
+				return err
+			}
+			resp, err := c.transfer.Do(req)
+			if err != nil {
+				return fmt.Errorf("cancel job %s: %w", args[0], err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode >= 300 {
+				return responseError("cancel job "+args[0], resp)
+			}
+			raw, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return fmt.Errorf("cancel job %s: %w", args[0], err)
+			}
+			return c.printJob(raw)
+		},
+	}
+	cmd.AddCommand(show, wait, cancel)
 	return cmd
 }

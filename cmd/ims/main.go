@@ -165,7 +165,7 @@ func newRootCmd(c *cli) *cobra.Command {
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newConfigureCmd(c), newImageCmd(c), newJobCmd(c), newPolicyCmd(c), newIAMCmd(c), newEPCmd(c), newAuditCmd(c))
+	root.AddCommand(newConfigureCmd(c), newImageCmd(c), newJobCmd(c), newPolicyCmd(c), newIAMCmd(c), newEPCmd(c), newAuditCmd(c), newKMSCmd(c))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, sub := range root.Commands() {

@@ -7,6 +7,11 @@
 //
 // With -mode scaleout it compares 1 and 3 nodes, and listing on SQLite and
 // PostgreSQL (scaleout.go).
+//
+// -encrypted SIZE measures encrypted images instead: upload and download
+// against plain ones and `cp`, a re-key copy against `cp` + sync of the
+// same file, and same-key copies. -rekey-crash SIZE (with -imsd) kills the
+// server during a re-key copy of that size and checks the resumed result.
 package main
 
 import (
@@ -222,9 +227,11 @@ func main() {
 	small := flag.String("copy-small", "16MiB", "small copy source")
 	large := flag.String("copy-large", "4GiB", "large copy source")
 	dir := flag.String("dir", "", "work directory (default a temp dir on the data filesystem)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload phase to this file (in-process server only)")
-	imsdBin := flag.String("imsd", "", "run this imsd binary as a separate process (so its peak RSS is measured alone) instead of in-process; -mode scaleout needs it")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload phase (with -encrypted: of the re-key copy) to this file (in-process server only)")
+	imsdBin := flag.String("imsd", "", "run this imsd binary as a separate process (so its peak RSS is measured alone) instead of in-process; -mode scaleout and -rekey-crash need it")
 	mode := flag.String("mode", "transfer", "transfer: upload, download and copy against cp; scaleout: 1 vs 3 nodes, and listing on SQLite vs PostgreSQL; load: a mixed load and signed GETs against /healthz (load.go)")
+	encrypted := flag.String("encrypted", "", "measure encrypted images of this size (upload, download, re-key copy, same-key copies) instead")
+	rekeyCrash := flag.String("rekey-crash", "", "with -imsd: kill the server during a re-key copy of an image of this size, restart it, and check the result")
 	var so scaleoutFlags
 	so.register()
 	var lf loadFlags
@@ -243,15 +250,20 @@ func main() {
 		runLoad(lf, *imsdBin, work)
 		return
 	}
+	if *rekeyCrash != "" {
+		runRekeyCrash(*imsdBin, work, parseSize(*rekeyCrash))
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dataDir := filepath.Join(work, "data")
 	var endpoint string
 	serverRSS := peakRSS
 	serverCPU := func() time.Duration { return 0 }
+	serverPID := 0
 	if *imsdBin != "" {
-		endpoint = "127.0.0.1:19393"
-		cmd := exec.CommandContext(ctx, *imsdBin, "--data-dir", dataDir, "--listen", endpoint, "--log-level", "warn")
+		endpoint = freeAddr()
+		cmd := exec.CommandContext(ctx, *imsdBin, "--data-dir", dataDir, "--listen", endpoint, "--log-level", envOr("IMSBENCH_LOG_LEVEL", "warn"))
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			log.Fatal(err)
@@ -260,6 +272,7 @@ func main() {
 		endpoint = "http://" + endpoint
 		serverRSS = func() string { return procRSS(cmd.Process.Pid) }
 		serverCPU = func() time.Duration { return procCPU(cmd.Process.Pid) }
+		serverPID = cmd.Process.Pid
 	} else {
 		cfg := app.DefaultConfig()
 		cfg.DataDir, cfg.Listen = dataDir, "127.0.0.1:0"
@@ -284,6 +297,10 @@ func main() {
 	b, _ := os.ReadFile(filepath.Join(dataDir, "bootstrap.json"))
 	_ = json.Unmarshal(b, &c.creds)
 	fmt.Printf("imsbench %s, GOMAXPROCS=%d, %s\n", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0), runtime.Version())
+	if *encrypted != "" {
+		runEncrypted(&c, work, parseSize(*encrypted), parseSize(*small), serverRSS, *cpuProfile, serverPID)
+		return
+	}
 
 	n := parseSize(*size)
 	src := filepath.Join(work, "upload.img")
@@ -394,4 +411,12 @@ func hwm(path string) string {
 		}
 	}
 	return "unknown"
+}
+
+// envOr returns the environment variable k, or def when it is unset.
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
 }

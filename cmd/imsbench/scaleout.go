@@ -11,7 +11,6 @@ import (
 	"io"
 	"log"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -63,13 +62,6 @@ func (f *scaleoutFlags) register() {
 	flag.IntVar(&f.listImages, "list-images", 100_000, "images in the project for the listing measurement")
 	flag.IntVar(&f.listSamples, "list-samples", 300, "page requests timed for the listing percentiles")
 	flag.BoolVar(&f.listOnly, "list-only", false, "run only the listing measurement")
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 func runScaleout(f scaleoutFlags, bin, work string) {
@@ -341,15 +333,6 @@ func pgSchema(base string) (string, func()) {
 		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
 		db.Close()
 	}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func waitReady(url string) {

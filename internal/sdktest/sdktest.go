@@ -21,6 +21,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
 	ims "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2"
+	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
 
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/app"
@@ -106,6 +107,25 @@ func (e *Env) Client(t testing.TB, ak, sk, projectID string) *ims.ImsClient {
 		t.Fatalf("client: %v", err)
 	}
 	return ims.NewImsClient(hc)
+}
+
+// KMS returns an SDK KMS (v2) client for the given AK/SK and project.
+func (e *Env) KMS(t testing.TB, ak, sk, projectID string) *kms.KmsClient {
+	t.Helper()
+	cred, err := basic.NewCredentialsBuilder().WithAk(ak).WithSk(sk).WithProjectId(projectID).SafeBuild()
+	if err != nil {
+		t.Fatalf("credentials: %v", err)
+	}
+	hc, err := kms.KmsClientBuilder().WithEndpoint(e.Endpoint).WithCredential(cred).SafeBuild()
+	if err != nil {
+		t.Fatalf("kms client: %v", err)
+	}
+	return kms.NewKmsClient(hc)
+}
+
+// RootKMS is the SDK KMS client of the bootstrap account.
+func (e *Env) RootKMS(t testing.TB) *kms.KmsClient {
+	return e.KMS(t, e.Creds.AccessKey, e.Creds.SecretKey, e.Creds.ProjectID)
 }
 
 // Request describes a raw request signed by the SDK signer.

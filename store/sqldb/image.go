@@ -13,13 +13,13 @@ import (
 const imageCols = `id, domain_id, owner, name, status, visibility, protected, image_type,
 	container_format, disk_format, min_disk, min_ram, description, enterprise_project_id,
 	virtual_env_type, cmk_id, whole_image, blob_digest, size, virtual_size, checksum,
-	tags, props, created_at, updated_at, active_at`
+	tags, props, created_at, updated_at, active_at, data_key, plain_digest`
 
 // imageColsI is imageCols qualified by the alias i, for list queries.
 const imageColsI = `i.id, i.domain_id, i.owner, i.name, i.status, i.visibility, i.protected, i.image_type,
 	i.container_format, i.disk_format, i.min_disk, i.min_ram, i.description, i.enterprise_project_id,
 	i.virtual_env_type, i.cmk_id, i.whole_image, i.blob_digest, i.size, i.virtual_size, i.checksum,
-	i.tags, i.props, i.created_at, i.updated_at, i.active_at`
+	i.tags, i.props, i.created_at, i.updated_at, i.active_at, i.data_key, i.plain_digest`
 
 func scanImage(s scanner) (*imsd.Image, error) {
 	var img imsd.Image
@@ -28,7 +28,10 @@ func scanImage(s scanner) (*imsd.Image, error) {
 		&img.MinRAM, &img.Description, &img.EnterpriseProjectID, &img.VirtualEnvType, &img.CmkID,
 		&img.WholeImage, &img.BlobDigest, &img.Size, &img.VirtualSize, &img.Checksum,
 		jsonDst{&img.Tags}, jsonDst{&img.Properties},
-		timeDst{&img.CreatedAt}, timeDst{&img.UpdatedAt}, timeDst{&img.ActiveAt})
+		timeDst{&img.CreatedAt}, timeDst{&img.UpdatedAt}, timeDst{&img.ActiveAt}, &img.DataKey, &img.PlainDigest)
+	if len(img.DataKey) == 0 {
+		img.DataKey = nil
+	}
 	return &img, err
 }
 
@@ -47,7 +50,7 @@ func (q *queries) imageArgs(img *imsd.Image) ([]any, error) {
 		img.ImageType, img.ContainerFormat, img.DiskFormat, img.MinDisk, img.MinRAM,
 		img.Description, img.EnterpriseProjectID, img.VirtualEnvType, img.CmkID, img.WholeImage,
 		img.BlobDigest, img.Size, img.VirtualSize, img.Checksum, tags, props,
-		q.t(img.CreatedAt), q.t(img.UpdatedAt), q.t(img.ActiveAt)}, nil
+		q.t(img.CreatedAt), q.t(img.UpdatedAt), q.t(img.ActiveAt), bytesOrEmpty(img.DataKey), img.PlainDigest}, nil
 }
 
 // ImageInsert inserts an image; a duplicate id is ErrConflict.
@@ -57,7 +60,7 @@ func (q *queries) ImageInsert(ctx context.Context, img *imsd.Image) error {
 		return err
 	}
 	return q.insert(ctx, "insert image "+img.ID,
-		`INSERT INTO images (`+imageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO images (`+imageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT DO NOTHING`,
 		append([]any{img.ID}, args...)...)
 }
@@ -79,7 +82,7 @@ func (q *queries) ImageUpdate(ctx context.Context, img *imsd.Image) error {
 	image_type = ?, container_format = ?, disk_format = ?, min_disk = ?, min_ram = ?, description = ?,
 	enterprise_project_id = ?, virtual_env_type = ?, cmk_id = ?, whole_image = ?, blob_digest = ?,
 	size = ?, virtual_size = ?, checksum = ?, tags = ?, props = ?, created_at = ?, updated_at = ?,
-	active_at = ?
+	active_at = ?, data_key = ?, plain_digest = ?
 	WHERE id = ?`,
 		append(args, img.ID)...)
 }

@@ -50,6 +50,7 @@ func (q *queries) imageWhere(iq imsd.ImageQuery) *where {
 		{"disk_format", iq.DiskFormat},
 		{"container_format", iq.ContainerFormat},
 		{"virtual_env_type", iq.VirtualEnvType},
+		{"cmk_id", iq.CmkID},
 	} {
 		if f.val != "" {
 			w.add("i."+f.col+" = ?", f.val)

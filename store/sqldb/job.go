@@ -16,25 +16,28 @@ import (
 
 const jobCols = `id, type, domain_id, project_id, status, image_id, image_name, progress,
 	current_task, error_code, fail_reason, payload, client_token, attempts, lease_owner,
-	lease_expires, created_at, begin_time, end_time`
+	lease_expires, created_at, begin_time, end_time, checkpoint`
 
 func scanJob(s scanner) (*imsd.Job, error) {
 	var j imsd.Job
 	err := s.Scan(&j.ID, &j.Type, &j.DomainID, &j.ProjectID, &j.Status, &j.ImageID, &j.ImageName,
 		&j.Progress, &j.CurrentTask, &j.ErrorCode, &j.FailReason, &j.Payload, &j.ClientToken,
 		&j.Attempts, &j.LeaseOwner, timeDst{&j.LeaseExpires}, timeDst{&j.CreatedAt},
-		timeDst{&j.BeginTime}, timeDst{&j.EndTime})
+		timeDst{&j.BeginTime}, timeDst{&j.EndTime}, &j.Checkpoint)
+	if len(j.Checkpoint) == 0 {
+		j.Checkpoint = nil
+	}
 	return &j, err
 }
 
 // JobInsert inserts a job; a duplicate id is ErrConflict.
 func (q *queries) JobInsert(ctx context.Context, j *imsd.Job) error {
 	return q.insert(ctx, "insert job "+j.ID,
-		`INSERT INTO jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT DO NOTHING`,
 		j.ID, j.Type, j.DomainID, j.ProjectID, string(j.Status), j.ImageID, j.ImageName, j.Progress,
 		j.CurrentTask, j.ErrorCode, j.FailReason, bytesOrEmpty(j.Payload), j.ClientToken, j.Attempts,
-		j.LeaseOwner, q.t(j.LeaseExpires), q.t(j.CreatedAt), q.t(j.BeginTime), q.t(j.EndTime))
+		j.LeaseOwner, q.t(j.LeaseExpires), q.t(j.CreatedAt), q.t(j.BeginTime), q.t(j.EndTime), bytesOrEmpty(j.Checkpoint))
 }
 
 // JobGet returns the job with the id.
@@ -87,6 +90,25 @@ func (q *queries) JobUpdate(ctx context.Context, j *imsd.Job) error {
 		return q.mapErr(what, err)
 	}
 	return fmt.Errorf("%s: lease held by %q, not %q: %w", what, owner, j.LeaseOwner, imsd.ErrConflict)
+}
+
+// JobCheckpoint stores the checkpoint under the same lease rule as
+// JobUpdate.
+func (q *queries) JobCheckpoint(ctx context.Context, id, owner string, checkpoint []byte) error {
+	what := "checkpoint job " + id
+	err := q.change(ctx, what, `UPDATE jobs SET checkpoint = ? WHERE id = ? AND lease_owner = ?`, bytesOrEmpty(checkpoint), id, owner)
+	if !errors.Is(err, imsd.ErrNotFound) {
+		return err
+	}
+	if _, gerr := q.JobGet(ctx, id); gerr != nil {
+		return gerr
+	}
+	return fmt.Errorf("%s: lease not held by %q: %w", what, owner, imsd.ErrConflict)
+}
+
+// JobSteal sets the lease owner unconditionally.
+func (q *queries) JobSteal(ctx context.Context, id, owner string) error {
+	return q.change(ctx, "steal job "+id, `UPDATE jobs SET lease_owner = ? WHERE id = ?`, owner, id)
 }
 
 // JobClaim takes the oldest claimable job for owner; see imsd.Queries.

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/imsd/imsd"
 )
@@ -60,7 +61,15 @@ func (q *queries) JobFind(ctx context.Context, jq imsd.JobQuery) ([]*imsd.Job, e
 	return jobs, err
 }
 
-// jobColsJ is jobCols qualified by the alias j.
-const jobColsJ = `j.id, j.type, j.domain_id, j.project_id, j.status, j.image_id, j.image_name, j.progress,
-	j.current_task, j.error_code, j.fail_reason, j.payload, j.client_token, j.attempts, j.lease_owner,
-	j.lease_expires, j.created_at, j.begin_time, j.end_time`
+// jobColsJ is jobCols qualified by the alias j (derived, so the two never
+// drift apart).
+var jobColsJ = qualifyCols(jobCols, "j")
+
+// qualifyCols prefixes each column of a comma-separated list with alias.
+func qualifyCols(cols, alias string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -32,6 +32,8 @@ func newImage(n int, domainID string) *imsd.Image {
 		Size:                5 << 30,
 		VirtualSize:         40 << 30,
 		Checksum:            fmt.Sprintf("%032x", n),
+		DataKey:             []byte{1, 2, 3, byte(n)},
+		PlainDigest:         fmt.Sprintf("%064x", n+1000),
 		Tags:                []string{"env=prod", "glance-tag"},
 		Properties:          map[string]string{"__os_version": "Ubuntu 22.04 server 64bit", "__support_kvm": "true"},
 		CreatedAt:           at(time.Duration(n) * time.Second),

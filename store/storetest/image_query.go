@@ -36,6 +36,7 @@ func (s *suite) testImageQuery(t *testing.T) {
 			{"DiskFormat", imsd.ImageQuery{DiskFormat: "raw"}, some},
 			{"ContainerFormat", imsd.ImageQuery{ContainerFormat: "ovf"}, some},
 			{"VirtualEnvType", imsd.ImageQuery{VirtualEnvType: "IsoImage"}, some},
+			{"CmkID", imsd.ImageQuery{CmkID: "cmk-a"}, some},
 			{"MinRAMZero", imsd.ImageQuery{MinRAM: ptr(0)}, some},
 			{"MinRAM", imsd.ImageQuery{MinRAM: ptr(2048)}, some},
 			{"MinDiskZero", imsd.ImageQuery{MinDisk: ptr(0)}, some},

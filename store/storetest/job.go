@@ -36,6 +36,7 @@ func (s *suite) testJob(t *testing.T) {
 		j.ErrorCode, j.FailReason, j.ClientToken = "IMG.0061", "disk full", "token-1"
 		j.Attempts, j.LeaseOwner, j.LeaseExpires = 3, "runner-a", at(time.Hour)
 		j.BeginTime, j.EndTime = at(time.Minute), at(2*time.Minute)
+		j.Checkpoint = []byte(`{"at":1}`)
 		must(t, st.JobInsert(t.Context(), j))
 		got, err := st.JobGet(t.Context(), j.ID)
 		must(t, err)
@@ -81,6 +82,31 @@ func (s *suite) testJob(t *testing.T) {
 		got, err := st.JobGet(t.Context(), j.ID)
 		must(t, err)
 		check(t, "job after a lost-lease update", got, j)
+	})
+	s.run(t, "CheckpointAndSteal", func(t *testing.T, st imsd.Store) {
+		j := newJob(1, id("project", 1))
+		j.Status, j.LeaseOwner, j.LeaseExpires = imsd.JobRunning, "runner-a", at(time.Hour)
+		must(t, st.JobInsert(t.Context(), j))
+		must(t, st.JobCheckpoint(t.Context(), j.ID, "runner-a", []byte("cp-1")))
+		wantErr(t, st.JobCheckpoint(t.Context(), j.ID, "runner-b", []byte("cp-2")), imsd.ErrConflict)
+		wantErr(t, st.JobCheckpoint(t.Context(), jobID(9), "runner-a", nil), imsd.ErrNotFound)
+		// JobUpdate leaves the checkpoint alone.
+		j.Progress = 0.5
+		must(t, st.JobUpdate(t.Context(), j))
+		got, err := st.JobGet(t.Context(), j.ID)
+		must(t, err)
+		j.Checkpoint = []byte("cp-1")
+		check(t, "job after JobCheckpoint", got, j)
+		// After a steal the old owner's writes fail.
+		must(t, st.JobSteal(t.Context(), j.ID, "canceller"))
+		wantErr(t, st.JobUpdate(t.Context(), j), imsd.ErrConflict)
+		wantErr(t, st.JobCheckpoint(t.Context(), j.ID, "runner-a", []byte("cp-3")), imsd.ErrConflict)
+		wantErr(t, st.JobSteal(t.Context(), jobID(9), "x"), imsd.ErrNotFound)
+		got, err = st.JobGet(t.Context(), j.ID)
+		must(t, err)
+		if got.LeaseOwner != "canceller" || string(got.Checkpoint) != "cp-1" {
+			t.Fatalf("after JobSteal: owner %q checkpoint %q", got.LeaseOwner, got.Checkpoint)
+		}
 	})
 	s.run(t, "GetByClientToken", func(t *testing.T, st imsd.Store) {
 		p1, p2 := id("project", 1), id("project", 2)

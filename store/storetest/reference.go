@@ -56,6 +56,7 @@ func seedCatalogue(t *testing.T, q imsd.Queries) *catalogue {
 			MinRAM:              []int{0, 1024, 2048}[r.IntN(3)],
 			EnterpriseProjectID: pick("0", "ep-1", "ep-2"),
 			VirtualEnvType:      pick("FusionCompute", "DataImage", "IsoImage"),
+			CmkID:               pick("", "", "cmk-a"),
 			Size:                []int64{0, 5, 1 << 33, 1 << 20}[r.IntN(4)],
 			Properties:          map[string]string{"__os_version": pick("CentOS 7.9 64bit", "Ubuntu 22.04 64bit")},
 			// Pairs of images share a creation time; times are 700ms apart
@@ -95,7 +96,7 @@ func match(img *imsd.Image, q imsd.ImageQuery) bool {
 		eq(q.Owner, img.Owner) && eq(q.ID, img.ID) && eq(q.Name, img.Name) &&
 		eq(q.Visibility, img.Visibility) && eq(q.ImageType, img.ImageType) &&
 		eq(q.DiskFormat, img.DiskFormat) && eq(q.ContainerFormat, img.ContainerFormat) &&
-		eq(q.VirtualEnvType, img.VirtualEnvType) &&
+		eq(q.VirtualEnvType, img.VirtualEnvType) && eq(q.CmkID, img.CmkID) &&
 		(q.MinRAM == nil || *q.MinRAM == img.MinRAM) &&
 		(q.MinDisk == nil || *q.MinDisk == img.MinDisk) &&
 		(q.Protected == nil || *q.Protected == img.Protected) &&

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) imsd.Store) {
 	t.Run("GroupMember", s.testGroupMember)
 	t.Run("Policy", s.testPolicy)
 	t.Run("Grant", s.testGrant)
+	t.Run("Key", s.testKey)
 	t.Run("Image", s.testImage)
 	t.Run("ImageQuery", s.testImageQuery)
 	t.Run("ImageMember", s.testImageMember)

@@ -1,0 +1,4 @@
+-- Encrypted image data: the wrapped data key and the digest of the data as
+-- clients read it (blob_digest is then the sealed blob's derived address).
+ALTER TABLE images ADD COLUMN data_key BLOB NOT NULL DEFAULT x'';
+ALTER TABLE images ADD COLUMN plain_digest TEXT NOT NULL DEFAULT '';
