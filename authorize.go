@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -52,4 +53,53 @@ func NewHexID() string {
 // contain path or query syntax. Anything else is simply not found.
 func PlausibleID(id string) bool {
 	return id != "" && len(id) <= 64 && !strings.ContainsAny(id, "/?#% \t\r\n")
+}
+
+// Precheck answers the question every request faces before its input is
+// examined: may the caller perform action anywhere at all? A caller with
+// no grant for it, at project or enterprise-project scope, gets a's 403
+// before any validation or lookup; otherwise the real check happens once
+// the resource (and so its enterprise project) is known. It marks the
+// request's authorization as decided.
+func Precheck(ctx context.Context, a Authorizer, p *Principal, action string) error {
+	MarkAuthorized(ctx)
+	if p == nil {
+		return Errorf(CodeAuthFailed, "")
+	}
+	err := a.Authorize(ctx, p, Check{Action: action})
+	if err == nil || ErrorCode(err) != CodeForbidden {
+		return err
+	}
+	all, eps, serr := a.Scope(ctx, p, action)
+	if serr != nil {
+		return Internal(serr, "authorization scope")
+	}
+	if all || len(eps) > 0 {
+		return nil
+	}
+	return err
+}
+
+// CheckTargetEnterpriseProject validates that ep exists in account
+// domainID and is enabled, so a resource may be placed in it. Another
+// account's project answers as a missing one.
+func CheckTargetEnterpriseProject(ctx context.Context, q Queries, domainID, ep string) error {
+	if ep == DefaultEnterpriseProject {
+		return nil
+	}
+	missing := Errorf(CodeEnterpriseProject, "The enterprise project %q does not exist.", ep)
+	if len(ep) > 64 || strings.ContainsAny(ep, "/?#% \t\r\n") {
+		return missing
+	}
+	e, err := q.EnterpriseProjectGet(ctx, ep)
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalidText) || (err == nil && e.DomainID != domainID) {
+		return missing
+	}
+	if err != nil {
+		return Internal(err, "get enterprise project")
+	}
+	if e.Status != EnterpriseProjectEnabled {
+		return Errorf(CodeEnterpriseProject, "The enterprise project %q is disabled and cannot receive new resources.", ep)
+	}
+	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/api/iamhttp"
 	"github.com/imsd/imsd/api/imshttp"
+	"github.com/imsd/imsd/api/kmshttp"
 	"github.com/imsd/imsd/audit"
 	"github.com/imsd/imsd/auth"
 	"github.com/imsd/imsd/auth/sigv"
@@ -31,6 +32,7 @@ import (
 	blobs3 "github.com/imsd/imsd/blob/s3"
 	"github.com/imsd/imsd/identity"
 	"github.com/imsd/imsd/jobs"
+	"github.com/imsd/imsd/kms"
 	kmslocal "github.com/imsd/imsd/kms/local"
 	"github.com/imsd/imsd/metrics"
 	objs3 "github.com/imsd/imsd/objstore/s3"
@@ -108,6 +110,8 @@ type App struct {
 	Service *service.Service
 	// Identity serves accounts, IAM, EPS and tokens.
 	Identity *identity.Service
+	// KMS serves keys and aliases.
+	KMS *kms.Service
 	// Audit records the audit trail.
 	Audit    *audit.Recorder
 	Runner   *jobs.Runner
@@ -209,6 +213,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Store.Close()
 		return nil, err
 	}
+	a.KMS, err = kms.New(kms.Options{Store: a.Store, Authz: a.Authz, Keys: keys, Log: a.log})
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
 	a.Runner = jobs.New(a.Store, a.Service.Finish, nil, a.log, cfg.Jobs)
 	a.Runner.Handle(imsd.JobTypeCopyInRegion, a.Service.RunCopyJob)
 	for _, t := range []string{imsd.JobTypeImportImage, imsd.JobTypeImportDataImage, imsd.JobTypeRegisterImage, imsd.JobTypeGlanceImport, imsd.JobTypeGlanceTask} {
@@ -219,6 +228,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	authn := auth.NewAuthenticator(a.Store, a.Sealer, &sigv.Verifier{Region: cfg.Region}, a.log)
 	a.Server = imshttp.New(a.Service, authn, a.log)
 	a.Server.Mount(iamhttp.New(a.Identity, a.log).Handlers())
+	a.Server.Mount(kmshttp.New(a.KMS, cfg.Region, a.log).Handlers())
 	a.Audit = audit.NewRecorder(a.Store, a.log, nil)
 	a.Server.SetAudit(a.Audit)
 	a.Server.SetAuditLister(audit.NewService(a.Store, a.Authz))
@@ -438,13 +448,18 @@ func (a *App) gcLoop(ctx context.Context) {
 					a.log.Error("recover abandoned uploads", "err", err)
 				}
 			}
+			if n, err := a.KMS.PurgeDueKeys(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("destroy keys due for deletion", "err", err)
+			} else if n > 0 {
+				a.log.Info("keys destroyed after their pending deletion", "keys", n)
+			}
 			res, err := a.Service.GC(ctx, a.cfg.GCGrace)
 			if err != nil && ctx.Err() == nil {
 				a.log.Error("gc", "err", err)
 				continue
 			}
 			a.log.Info("gc done", "blobs_deleted", res.BlobsDeleted, "bytes_freed", res.BytesFreed, "staging_purged", res.StagingPurged,
-				"blobs_busy", res.BlobsBusy, "keys_destroyed", res.KeysDestroyed)
+				"blobs_busy", res.BlobsBusy)
 			if n, err := a.Audit.Prune(ctx, a.cfg.AuditRetention); err != nil && ctx.Err() == nil {
 				a.log.Error("audit prune", "err", err)
 			} else if n > 0 {

@@ -311,7 +311,7 @@ func TestCopyKeyValidation(t *testing.T) {
 	}
 }
 
-// TestKeyPurgedAfterPendingDeletion: GC destroys a key once its pending
+// TestKeyPurgedAfterPendingDeletion: the GC pass destroys a key once its pending
 // deletion ends (the clock is the service's).
 func TestKeyPurgedAfterPendingDeletion(t *testing.T) {
 	env := sdktest.Start(t, nil)
@@ -326,9 +326,9 @@ func TestKeyPurgedAfterPendingDeletion(t *testing.T) {
 	if err := env.App.Store.KeyUpdate(context.Background(), k); err != nil {
 		t.Fatal(err)
 	}
-	res, err := env.App.Service.GC(context.Background(), 0)
-	if err != nil || res.KeysDestroyed != 1 {
-		t.Fatalf("GC: %+v %v", res, err)
+	n, err := env.App.KMS.PurgeDueKeys(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeDueKeys: %d keys destroyed, %v", n, err)
 	}
 	_, err = c.ListKeyDetail(&kmsm.ListKeyDetailRequest{Body: &kmsm.OperateKeyRequestBody{KeyId: id}})
 	sdkError(t, err, http.StatusNotFound, "KMS.0205")

@@ -43,18 +43,7 @@ func (s *Service) authorize(ctx context.Context, p *imsd.Principal, checks ...Ch
 // validation or lookup; otherwise the real check happens once the resource
 // (and so its enterprise project) is known.
 func (s *Service) precheck(ctx context.Context, p *imsd.Principal, action string) error {
-	err := s.authorize(ctx, p, Check{Action: action})
-	if err == nil || imsd.ErrorCode(err) != imsd.CodeForbidden {
-		return err
-	}
-	all, eps, serr := s.authz.Scope(ctx, p, action)
-	if serr != nil {
-		return internal(serr, "authorization scope")
-	}
-	if all || len(eps) > 0 {
-		return nil
-	}
-	return err
+	return imsd.Precheck(ctx, s.authz, p, action)
 }
 
 // Precheck is precheck for the HTTP layer, used when a request is rejected

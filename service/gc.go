@@ -37,15 +37,12 @@ type GCResult struct {
 	// BlobsBusy counts unreferenced blobs left for the next run because a
 	// blob commit held the blob lock.
 	BlobsBusy int
-	// KeysDestroyed counts keys whose pending deletion ended.
-	KeysDestroyed int
 	// Deleted describes the blobs deleted (or that would be).
 	Deleted []imsd.BlobInfo
 }
 
-// GC destroys keys whose pending deletion has ended, and removes blobs
-// that no image references and staged writes that were abandoned, both
-// only once they are older than grace.
+// GC removes blobs that no image references and staged writes that were
+// abandoned, both only once they are older than grace.
 func (s *Service) GC(ctx context.Context, grace time.Duration) (GCResult, error) {
 	return s.GCWith(ctx, GCOptions{Grace: grace})
 }
@@ -63,12 +60,7 @@ func (s *Service) GCWith(ctx context.Context, o GCOptions) (GCResult, error) {
 	cutoff := now.Add(-o.Grace)
 	pinCutoff := now.Add(-max(o.Grace, minPinAge))
 	if !o.DryRun {
-		n, err := s.PurgeDueKeys(ctx)
-		if err != nil {
-			return res, err
-		}
-		res.KeysDestroyed = n
-		n, err = s.blobs.PurgeStaging(ctx, cutoff)
+		n, err := s.blobs.PurgeStaging(ctx, cutoff)
 		if err != nil {
 			return res, err
 		}

@@ -200,24 +200,7 @@ func (s *Service) checkQuota(ctx context.Context, q imsd.Queries, p *imsd.Princi
 // checkTargetEnterpriseProject validates that ep exists in the caller's
 // domain and is enabled, so a resource may be placed in it.
 func (s *Service) checkTargetEnterpriseProject(ctx context.Context, q imsd.Queries, p *imsd.Principal, ep string) error {
-	if ep == imsd.DefaultEnterpriseProject {
-		return nil
-	}
-	missing := imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q does not exist.", ep)
-	if len(ep) > 64 || strings.ContainsAny(ep, "/?#% \t\r\n") {
-		return missing
-	}
-	e, err := q.EnterpriseProjectGet(ctx, ep)
-	if errors.Is(err, imsd.ErrNotFound) || errors.Is(err, imsd.ErrInvalidText) || (err == nil && e.DomainID != p.DomainID) {
-		return missing
-	}
-	if err != nil {
-		return internal(err, "get enterprise project")
-	}
-	if e.Status != imsd.EnterpriseProjectEnabled {
-		return imsd.Errorf(imsd.CodeEnterpriseProject, "The enterprise project %q is disabled and cannot receive new resources.", ep)
-	}
-	return nil
+	return imsd.CheckTargetEnterpriseProject(ctx, q, p.DomainID, ep)
 }
 
 // visibleImage loads an image the principal's project owns, for a use

@@ -18,6 +18,16 @@ import (
 	"github.com/imsd/imsd"
 )
 
+// Written answers err with WriteError, or nothing when err is nil; it
+// reports whether the request is done.
+func Written(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) bool {
+	if err != nil {
+		WriteError(log, w, r, err)
+		return true
+	}
+	return false
+}
+
 // WriteError is the single error writer. Application errors answer with
 // their code's status and message; anything else is logged to log with its
 // cause and answered as an internal error without details. Gateway codes

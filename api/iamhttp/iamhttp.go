@@ -188,11 +188,7 @@ func intQuery(r *http.Request, name string, code imsd.Code) (int, error) {
 // written answers an error, or nothing when err is nil; it reports whether
 // the request is done.
 func (s *Server) written(w http.ResponseWriter, r *http.Request, err error) bool {
-	if err != nil {
-		s.writeError(w, r, err)
-		return true
-	}
-	return false
+	return httpkit.Written(s.log, w, r, err)
 }
 
 // rejectIAM answers a request whose parameters are unusable: with the

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/imsd/imsd/api/iamhttp"
+	"github.com/imsd/imsd/api/kmshttp"
 )
 
 // TestObserverSeesRouteNamesNotPaths: requests are reported by route name,
@@ -15,6 +16,7 @@ import (
 func TestObserverSeesRouteNamesNotPaths(t *testing.T) {
 	s := New(nil, nil, nil)
 	s.Mount(iamhttp.New(nil, nil).Handlers())
+	s.Mount(kmshttp.New(nil, "", nil).Handlers())
 	var mu sync.Mutex
 	var got []RequestStats
 	s.SetObserver(func(st RequestStats) { mu.Lock(); got = append(got, st); mu.Unlock() })

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/imsd/imsd/api/iamhttp"
+	"github.com/imsd/imsd/api/kmshttp"
 )
 
 // TestLivenessAndReadiness: /healthz answers 200 whatever the readiness
@@ -21,6 +22,7 @@ func TestLivenessAndReadiness(t *testing.T) {
 	var logs bytes.Buffer
 	s := New(nil, nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	s.Mount(iamhttp.New(nil, nil).Handlers())
+	s.Mount(kmshttp.New(nil, "", nil).Handlers())
 	var state error
 	s.SetReady(func(context.Context) error { return state })
 	h, err := s.Handler()

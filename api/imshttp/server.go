@@ -125,7 +125,8 @@ func (e *NotReadyError) Error() string {
 func (e *NotReadyError) Unwrap() error { return e.Err }
 
 // Mount adds the handlers of routes another package serves (the identity
-// routes of api/iamhttp), by route name. Call before Handler.
+// routes of api/iamhttp, the key-service routes of api/kmshttp), by route
+// name. Call before Handler.
 func (s *Server) Mount(handlers map[string]http.HandlerFunc) {
 	if s.mounted == nil {
 		s.mounted = map[string]http.HandlerFunc{}
@@ -139,9 +140,6 @@ func (s *Server) Mount(handlers map[string]http.HandlerFunc) {
 func (s *Server) handlers() map[string]http.HandlerFunc {
 	m := s.imsHandlers()
 	for name, h := range s.mounted {
-		m[name] = h
-	}
-	for name, h := range s.kmsHandlers() {
 		m[name] = h
 	}
 	return m

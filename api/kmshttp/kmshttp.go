@@ -1,22 +1,41 @@
-package imshttp
+// Package kmshttp serves the key service (Huawei KMS v2 subset, package
+// kms) over HTTP; api/imshttp routes and authenticates the requests and
+// mounts these handlers.
+package kmshttp
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/api/httpkit"
-	"github.com/imsd/imsd/service"
+	"github.com/imsd/imsd/kms"
 )
 
-// The key service's handlers speak Huawei KMS v2's JSON exactly as the Go
-// SDK's kms/v2 models decode it: every scalar is a string (key_state "2",
-// creation_date in milliseconds, truncated "true"), except ListKeys' total
-// and the alias page's current_count, which are numbers.
+// Server serves the key-service routes of api.Routes. Its handlers speak
+// Huawei KMS v2's JSON exactly as the Go SDK's kms/v2 models decode it:
+// every scalar is a string (key_state "2", creation_date in milliseconds,
+// truncated "true"), except ListKeys' total and the alias page's
+// current_count, which are numbers.
+type Server struct {
+	svc    *kms.Service
+	region string
+	log    *slog.Logger
+}
 
-func (s *Server) kmsHandlers() map[string]http.HandlerFunc {
+// New returns a Server for the keys of region. log may be nil.
+func New(svc *kms.Service, region string, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{svc: svc, region: region, log: log}
+}
+
+// Handlers maps the key-service route names to handlers.
+func (s *Server) Handlers() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
 		"CreateKey":         s.handleKeyCreateKMS,
 		"ListKeys":          s.handleKeyListKMS,
@@ -64,7 +83,7 @@ func kmsMillis(t time.Time) string {
 
 func (s *Server) keyView(k *imsd.Key) keyDetailsJSON {
 	return keyDetailsJSON{
-		KeyID: k.ID, DomainID: k.DomainID, KeyAlias: k.Alias, Realm: s.svc.Config().Region,
+		KeyID: k.ID, DomainID: k.DomainID, KeyAlias: k.Alias, Realm: s.region,
 		KeySpec: "AES_256", KeyUsage: "ENCRYPT_DECRYPT", KeyDescription: k.Description,
 		CreationDate: kmsMillis(k.CreatedAt), ScheduledDeletionDate: kmsMillis(k.DeletionDate),
 		KeyState: string(k.State), DefaultKeyFlag: "0", KeyType: "1", Origin: "kms",
@@ -124,7 +143,7 @@ func (s *Server) handleKeyCreateKMS(w http.ResponseWriter, r *http.Request) {
 			imsd.Errorf(imsd.CodeKMSBadParam, "Dedicated key stores are not supported; omit keystore_id.")))
 		return
 	}
-	k, err := s.svc.KeyCreate(r.Context(), httpkit.Principal(r), service.KeyCreateInput{
+	k, err := s.svc.KeyCreate(r.Context(), httpkit.Principal(r), kms.KeyCreateInput{
 		Alias: in.KeyAlias, KeySpec: in.KeySpec, KeyUsage: in.KeyUsage, Description: in.KeyDescription,
 		Origin: in.Origin, EnterpriseProjectID: in.EnterpriseProjectID,
 	})
@@ -132,7 +151,7 @@ func (s *Server) handleKeyCreateKMS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"key_info": map[string]string{
-		"key_id": k.ID, "domain_id": k.DomainID, "region_id": s.svc.Config().Region,
+		"key_id": k.ID, "domain_id": k.DomainID, "region_id": s.region,
 	}})
 }
 
@@ -157,7 +176,7 @@ func (s *Server) handleKeyListKMS(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, s.svc.RejectKMS(r.Context(), httpkit.Principal(r), "kms:cmk:list", err))
 		return
 	}
-	page, err := s.svc.KeyList(r.Context(), httpkit.Principal(r), service.KeyListInput{
+	page, err := s.svc.KeyList(r.Context(), httpkit.Principal(r), kms.KeyListInput{
 		Limit: in.Limit, Marker: in.Marker, KeyState: in.KeyState, KeySpec: in.KeySpec, EnterpriseProjectID: in.EnterpriseProjectID,
 	})
 	if s.written(w, r, err) {
@@ -241,7 +260,7 @@ type aliasJSON struct {
 
 func (s *Server) aliasView(a *imsd.KeyAlias) aliasJSON {
 	return aliasJSON{DomainID: a.DomainID, KeyID: a.KeyID, Alias: a.Alias,
-		AliasURN:   "kms:" + s.svc.Config().Region + ":" + a.DomainID + ":" + a.Alias,
+		AliasURN:   "kms:" + s.region + ":" + a.DomainID + ":" + a.Alias,
 		CreateTime: kmsMillis(a.CreatedAt), UpdateTime: kmsMillis(a.UpdatedAt)}
 }
 
@@ -312,9 +331,9 @@ func (s *Server) handleAliasAssociate(w http.ResponseWriter, r *http.Request) {
 // written answers an error, or nothing when err is nil; it reports whether
 // the request is done.
 func (s *Server) written(w http.ResponseWriter, r *http.Request, err error) bool {
-	if err != nil {
-		s.writeError(w, r, err)
-		return true
-	}
-	return false
+	return httpkit.Written(s.log, w, r, err)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpkit.WriteError(s.log, w, r, err)
 }

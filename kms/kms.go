@@ -1,8 +1,7 @@
-package service
-
-// The key service (a subset of Huawei KMS v2): customer master keys per
-// project and their aliases. Keys encrypt images (service/encryption.go);
-// their master keys stay in the KeyProvider.
+// Package kms is the key service (a subset of Huawei KMS v2): customer
+// master keys per project and their aliases. Keys encrypt images
+// (service/encryption.go); their master keys stay in an imsd.KeyProvider
+// (kms/local is the embedded one). api/kmshttp serves it.
 //
 // Authorization follows the rest of the service: a caller with no grant
 // for the action anywhere gets 403 before the request is examined; keys of
@@ -10,6 +9,7 @@ package service
 // ones; a denied action on a visible key is 403 (KMS.0403). Actions are
 // Huawei's: kms:cmk:create, list, get, enable, disable and update (the
 // deletion schedule and aliases).
+package kms
 
 import (
 	"context"
@@ -74,7 +74,7 @@ type KeyPage struct {
 // authorizeKMS decides a key-service action on a key's enterprise project,
 // answering a denial with the KMS forbidden code.
 func (s *Service) authorizeKMS(ctx context.Context, p *imsd.Principal, action, ep string) error {
-	err := s.authorize(ctx, p, Check{Action: action, EnterpriseProject: ep})
+	err := s.authorize(ctx, p, imsd.Check{Action: action, EnterpriseProject: ep})
 	if imsd.ErrorCode(err) != imsd.CodeForbidden {
 		return err
 	}
@@ -83,7 +83,7 @@ func (s *Service) authorizeKMS(ctx context.Context, p *imsd.Principal, action, e
 
 // precheckKMS is precheck with the KMS forbidden code.
 func (s *Service) precheckKMS(ctx context.Context, p *imsd.Principal, action string) error {
-	err := s.precheck(ctx, p, action)
+	err := imsd.Precheck(ctx, s.authz, p, action)
 	if imsd.ErrorCode(err) != imsd.CodeForbidden {
 		return err
 	}
@@ -118,7 +118,7 @@ func (s *Service) projectKey(ctx context.Context, q imsd.Queries, p *imsd.Princi
 		return nil, keyNotFound(id)
 	}
 	if err != nil {
-		return nil, internal(err, "get key")
+		return nil, imsd.Internal(err, "get key")
 	}
 	return k, nil
 }
@@ -184,7 +184,7 @@ func (s *Service) KeyCreate(ctx context.Context, p *imsd.Principal, in KeyCreate
 		return nil, err
 	}
 	if s.keys == nil {
-		return nil, internal(errors.New("no key provider configured"), "create key")
+		return nil, imsd.Internal(errors.New("no key provider configured"), "create key")
 	}
 	now := s.Now()
 	k := &imsd.Key{ID: uuid.NewString(), DomainID: p.DomainID, ProjectID: p.ProjectID, Alias: in.Alias,
@@ -192,15 +192,15 @@ func (s *Service) KeyCreate(ctx context.Context, p *imsd.Principal, in KeyCreate
 		CreatedAt: now, UpdatedAt: now}
 	var err error
 	if k.Material, err = s.keys.NewMasterKey(ctx, k.ID); err != nil {
-		return nil, internal(err, "new master key")
+		return nil, imsd.Internal(err, "new master key")
 	}
 	err = s.store.InTx(ctx, func(q imsd.Queries) error {
-		if err := s.checkTargetEnterpriseProject(ctx, q, p, ep); err != nil {
+		if err := imsd.CheckTargetEnterpriseProject(ctx, q, p.DomainID, ep); err != nil {
 			return imsd.Errorf(imsd.CodeKMSBadParam, "%s", imsd.ErrorMessage(err))
 		}
 		keys, err := q.KeyList(ctx, p.ProjectID)
 		if err != nil {
-			return internal(err, "list keys")
+			return imsd.Internal(err, "list keys")
 		}
 		if len(keys) >= maxKeysPerProject {
 			return imsd.Errorf(imsd.CodeKMSTooManyKeys, "A project may hold at most %d keys; delete keys you no longer need.", maxKeysPerProject)
@@ -209,7 +209,7 @@ func (s *Service) KeyCreate(ctx context.Context, p *imsd.Principal, in KeyCreate
 		if errors.Is(err, imsd.ErrConflict) {
 			return imsd.Errorf(imsd.CodeKMSAliasTaken, "A key with the alias %q exists in this project.", in.Alias)
 		}
-		return internal(err, "insert key")
+		return imsd.Internal(err, "insert key")
 	})
 	if err != nil {
 		return nil, err
@@ -257,7 +257,7 @@ func (s *Service) KeyList(ctx context.Context, p *imsd.Principal, in KeyListInpu
 	}
 	keys, err := s.store.KeyList(ctx, p.ProjectID)
 	if err != nil {
-		return nil, internal(err, "list keys")
+		return nil, imsd.Internal(err, "list keys")
 	}
 	allowed := map[string]bool{}
 	for _, ep := range eps {
@@ -288,14 +288,14 @@ func (s *Service) KeyList(ctx context.Context, p *imsd.Principal, in KeyListInpu
 
 // kmsListScope asks where the caller may list keys; no grant at all is 403.
 func (s *Service) kmsListScope(ctx context.Context, p *imsd.Principal) (bool, []string, error) {
-	if err := s.authorize(ctx, p, Check{Action: "kms:cmk:list"}); err == nil {
+	if err := s.authorize(ctx, p, imsd.Check{Action: "kms:cmk:list"}); err == nil {
 		return true, nil, nil
 	} else if imsd.ErrorCode(err) != imsd.CodeForbidden {
 		return false, nil, err
 	}
 	all, eps, err := s.authz.Scope(ctx, p, "kms:cmk:list")
 	if err != nil {
-		return false, nil, internal(err, "authorization scope")
+		return false, nil, imsd.Internal(err, "authorization scope")
 	}
 	if !all && len(eps) == 0 {
 		return false, nil, imsd.Errorf(imsd.CodeKMSForbidden, "Policy doesn't allow kms:cmk:list to be performed.")
@@ -312,17 +312,17 @@ func (s *Service) changeKey(ctx context.Context, p *imsd.Principal, action, id s
 			return err
 		}
 		if err := q.KeyLock(ctx, k.ID); err != nil {
-			return internal(err, "lock key")
+			return imsd.Internal(err, "lock key")
 		}
 		if k, err = q.KeyGet(ctx, k.ID); err != nil { // as of the lock
-			return internal(err, "get key")
+			return imsd.Internal(err, "get key")
 		}
 		if err := change(q, k); err != nil {
 			return err
 		}
 		k.UpdatedAt = s.Now()
 		out = k
-		return internal(q.KeyUpdate(ctx, k), "update key")
+		return imsd.Internal(q.KeyUpdate(ctx, k), "update key")
 	})
 	return out, err
 }
@@ -374,12 +374,12 @@ func (s *Service) KeyScheduleDeletion(ctx context.Context, p *imsd.Principal, id
 		}
 		users, err := q.ImageList(ctx, imsd.ImageQuery{DomainID: k.DomainID, CmkID: k.ID, SortKey: "created_at", SortAsc: true, Limit: 3})
 		if err != nil {
-			return internal(err, "list images using the key")
+			return imsd.Internal(err, "list images using the key")
 		}
 		if len(users) > 0 {
 			n, err := q.ImageCount(ctx, imsd.ImageQuery{DomainID: k.DomainID, CmkID: k.ID})
 			if err != nil {
-				return internal(err, "count images using the key")
+				return imsd.Internal(err, "count images using the key")
 			}
 			ids := make([]string, len(users))
 			for i, img := range users {
@@ -493,7 +493,7 @@ func (s *Service) AliasCreate(ctx context.Context, p *imsd.Principal, keyID, ali
 		}
 		have, err := q.KeyAliasList(ctx, p.ProjectID, k.ID)
 		if err != nil {
-			return internal(err, "list aliases")
+			return imsd.Internal(err, "list aliases")
 		}
 		if len(have) >= maxAliasesPerKey {
 			return imsd.Errorf(imsd.CodeKMSBadParam, "A key may have at most %d aliases.", maxAliasesPerKey)
@@ -505,7 +505,7 @@ func (s *Service) AliasCreate(ctx context.Context, p *imsd.Principal, keyID, ali
 			return imsd.Errorf(imsd.CodeKMSAliasTaken, "The alias %q exists in this project.", alias)
 		}
 		out = a
-		return internal(err, "insert alias")
+		return imsd.Internal(err, "insert alias")
 	})
 	return out, err
 }
@@ -526,7 +526,7 @@ func (s *Service) AliasList(ctx context.Context, p *imsd.Principal, keyID, limit
 	}
 	list, err := s.store.KeyAliasList(ctx, p.ProjectID, keyID)
 	if err != nil {
-		return nil, "", internal(err, "list aliases")
+		return nil, "", imsd.Internal(err, "list aliases")
 	}
 	start := 0
 	if marker != "" {
@@ -561,10 +561,10 @@ func (s *Service) AliasDelete(ctx context.Context, p *imsd.Principal, keyID stri
 				return imsd.Errorf(imsd.CodeKMSAliasNotFound, "The alias %q does not name key %s.", a, k.ID)
 			}
 			if err != nil {
-				return internal(err, "get alias")
+				return imsd.Internal(err, "get alias")
 			}
 			if err := q.KeyAliasDelete(ctx, p.ProjectID, a); err != nil && !errors.Is(err, imsd.ErrNotFound) {
-				return internal(err, "delete alias")
+				return imsd.Internal(err, "delete alias")
 			}
 		}
 		return nil
@@ -590,18 +590,18 @@ func (s *Service) AliasAssociate(ctx context.Context, p *imsd.Principal, alias, 
 			return imsd.Errorf(imsd.CodeKMSAliasNotFound, "The alias %q does not exist.", alias)
 		}
 		if err != nil {
-			return internal(err, "get alias")
+			return imsd.Internal(err, "get alias")
 		}
 		old, err := q.KeyGet(ctx, a.KeyID)
 		if err != nil {
-			return internal(err, "get key")
+			return imsd.Internal(err, "get key")
 		}
 		if err := s.authorizeKMS(ctx, p, "kms:cmk:update", old.EnterpriseProjectID); err != nil {
 			return err
 		}
 		a.KeyID, a.UpdatedAt = k.ID, s.Now()
 		out = a
-		return internal(q.KeyAliasUpdate(ctx, a), "update alias")
+		return imsd.Internal(q.KeyAliasUpdate(ctx, a), "update alias")
 	})
 	return out, err
 }
