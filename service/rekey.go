@@ -122,6 +122,7 @@ func (s *Service) runSealingCopy(ctx context.Context, job *imsd.Job, dst *imsd.I
 				return err
 			}
 			lastCheckpoint, lastCheckpointAt = done, s.now()
+			s.fail.Hit("rekey.checkpointed")
 			return nil
 		},
 	}
@@ -148,6 +149,7 @@ func (s *Service) runSealingCopy(ctx context.Context, job *imsd.Job, dst *imsd.I
 		return err // retried from the start: a failed commit keeps nothing staged
 	}
 	committed := s.now().Sub(committing)
+	s.fail.Hit("rekey.committed")
 	if want := storedSize(dst); info.Size != want {
 		return fail(imsd.CodeInternal, "The committed copy has %d bytes, expected %d.", info.Size, want)
 	}

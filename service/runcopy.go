@@ -52,6 +52,7 @@ func (s *Service) RunCopyJob(ctx context.Context, job *imsd.Job, progress Progre
 	if err := progress(ctx, 0.1, copyTaskName); err != nil {
 		return err
 	}
+	s.fail.Hit("copy.running")
 	if pl.CmkID != "" && pl.CmkID != pl.SourceCmkID {
 		return s.runSealingCopy(ctx, job, dst, pl, progress)
 	}

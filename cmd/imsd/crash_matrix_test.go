@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"github.com/imsd/imsd"
 	"github.com/imsd/imsd/app"
 	blobs3 "github.com/imsd/imsd/blob/s3"
+	"github.com/imsd/imsd/blobcrypt"
 	"github.com/imsd/imsd/internal/imstest"
 	"github.com/imsd/imsd/internal/sdktest"
 	"github.com/imsd/imsd/service"
@@ -153,10 +155,75 @@ type crashFixtures struct {
 	active  string // an active image with data
 	ep      string // an enterprise project
 	payload []byte
+	big     []byte // data of a re-key copy (the rekey steps upload it)
+}
+
+// rekeyFlags make a re-key copy checkpoint every MiB (on S3 every part of
+// at least 5 MiB), so that a 12 MiB copy checkpoints before it commits.
+var rekeyFlags = []string{"--copy-checkpoint-bytes", "1048576"}
+
+// startRekey uploads 12 MiB and copies it under a new key.
+func startRekey(t *testing.T, e *sdktest.Env, f *crashFixtures) {
+	t.Helper()
+	f.big = bytes.Repeat([]byte("re-key me, "), 12<<20/11)
+	src := uploadImage(t, e, "crash-rekey-source", f.big)
+	body, _ := json.Marshal(map[string]string{"key_alias": "crash-key"})
+	resp := e.Do(t, sdktest.Request{Method: "POST", Path: "/v1.0/" + e.Creds.ProjectID + "/kms/create-key", JSONBody: body})
+	defer resp.Body.Close()
+	var out struct {
+		KeyInfo struct {
+			KeyID string `json:"key_id"`
+		} `json:"key_info"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.KeyInfo.KeyID == "" {
+		t.Fatalf("create key: %d %v", resp.StatusCode, err)
+	}
+	startCopy(t, e, src, "crash-rekey", out.KeyInfo.KeyID)
+}
+
+// startCopy asks for an in-region copy; the server may die before or after
+// it answers.
+func startCopy(t *testing.T, e *sdktest.Env, src, name, cmk string) {
+	t.Helper()
+	in := map[string]string{"name": name}
+	if cmk != "" {
+		in["cmk_id"] = cmk
+	}
+	body, _ := json.Marshal(in)
+	req := e.Signed(t, e.Creds.AccessKey, e.Creds.SecretKey, e.Creds.ProjectID,
+		sdktest.Request{Method: "POST", Path: "/v1/cloudimages/" + src + "/copy", JSONBody: body})
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("copy %s: %d", name, resp.StatusCode)
+		}
+	}
+}
+
+// wantCopyOf waits for the copy named name to become active after the
+// restart and checks that its data is want.
+func wantCopyOf(t *testing.T, e *sdktest.Env, name string, want []byte) {
+	t.Helper()
+	var id string
+	imstest.WaitFor(t, 60*time.Second, "copy "+name+" to become active", func() bool {
+		for _, img := range imagesNamed(t, e, name) {
+			if img.Status.Value() == "active" {
+				id = img.Id
+				return true
+			}
+		}
+		return false
+	})
+	resp := e.Do(t, sdktest.Request{Method: "GET", Path: "/v2/images/" + id + "/file"})
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+		t.Fatalf("copy %s after the crash: %d, %d bytes (want %d), equal %v, %v", name, resp.StatusCode, len(got), len(want), bytes.Equal(got, want), err)
+	}
 }
 
 // TestCrashMatrix kills a real imsd with SIGKILL at each step of upload,
-// delete, enterprise-project move and GC, on the embedded default and on
+// delete, enterprise-project move, copy, re-key copy and GC, on the embedded default and on
 // PostgreSQL + S3, restarts it, and checks what every crash must leave:
 // no image still saving, no active image without its data, no job left
 // RUNNING or INIT, the quota equal to the images that exist, and no data
@@ -207,6 +274,20 @@ func TestCrashMatrix(t *testing.T) {
 				t.Fatalf("the move crashed mid-transaction, yet the image is in %v (%v)", img.EnterpriseProjectId, err)
 			}
 		}},
+		{step: "copy.running", trigger: func(t *testing.T, e *sdktest.Env, f *crashFixtures) {
+			startCopy(t, e, f.active, "crash-copy", "")
+		}, after: func(t *testing.T, e *sdktest.Env, f *crashFixtures) {
+			wantCopyOf(t, e, "crash-copy", f.payload[:300_000])
+		}},
+		{step: "rekey.checkpointed", extra: rekeyFlags, trigger: startRekey,
+			after: func(t *testing.T, e *sdktest.Env, f *crashFixtures) {
+				// Resumed from its checkpoint, the copy holds the same bytes.
+				wantCopyOf(t, e, "crash-rekey", f.big)
+			}},
+		{step: "rekey.committed", extra: rekeyFlags, trigger: startRekey,
+			after: func(t *testing.T, e *sdktest.Env, f *crashFixtures) {
+				wantCopyOf(t, e, "crash-rekey", f.big)
+			}},
 		{step: "gc.deleted", extra: []string{"--gc-interval", "50ms", "--gc-grace", "1ms"},
 			trigger: func(t *testing.T, e *sdktest.Env, f *crashFixtures) {}, // the GC loop gets there alone
 			after: func(t *testing.T, e *sdktest.Env, f *crashFixtures) {
@@ -351,9 +432,13 @@ func checkCrashInvariants(t *testing.T, e *sdktest.Env, b crashBackend) {
 		case imsd.ImageSaving:
 			t.Errorf("image %s (%s) still saving after recovery", img.ID, img.Name)
 		case imsd.ImageActive:
+			want := img.Size
+			if img.Encrypted() {
+				want = blobcrypt.SealedSize(img.Size) // data plus a tag per segment
+			}
 			info, err := a.Blobs.Stat(ctx, img.BlobDigest)
-			if err != nil || info.Size != img.Size {
-				t.Errorf("active image %s (%s): data %v %v, want %d bytes", img.ID, img.Name, info.Size, err, img.Size)
+			if err != nil || info.Size != want {
+				t.Errorf("active image %s (%s): data %v %v, want %d bytes", img.ID, img.Name, info.Size, err, want)
 			}
 		}
 	}

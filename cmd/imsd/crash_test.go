@@ -38,8 +38,10 @@ type proc struct {
 	log *os.File
 }
 
-// startImsd runs the binary on dir and addr, with extra flags appended,
-// and waits until /healthz answers 200.
+// startImsd runs the binary on dir and addr, with extra flags appended, and
+// waits until /healthz answers 200. GC runs every 100 ms with a 1 s grace:
+// short, yet longer than a small upload keeps its staged file untouched
+// (a grace of 1 ms let GC purge an upload in flight).
 func startImsd(t *testing.T, bin, dir, addr string, extra ...string) *proc {
 	t.Helper()
 	logf, err := os.OpenFile(filepath.Join(dir, "imsd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -47,7 +49,7 @@ func startImsd(t *testing.T, bin, dir, addr string, extra ...string) *proc {
 		t.Fatal(err)
 	}
 	args := append([]string{"--data-dir", dir, "--listen", addr, "--job-workers", "1", "--jobs-per-project", "1",
-		"--gc-interval", "100ms", "--gc-grace", "1ms"}, extra...)
+		"--gc-interval", "100ms", "--gc-grace", "1s"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -168,7 +170,7 @@ func TestCrashRecovery(t *testing.T) {
 	if err != nil || len(*list.Images) != 0 {
 		t.Fatalf("images left saving: %v %d", err, len(*list.Images))
 	}
-	imstest.WaitFor(t, 10*time.Second, "GC to purge staged uploads", func() bool {
+	imstest.WaitFor(t, 30*time.Second, "GC to purge staged uploads", func() bool {
 		return countFiles(t, filepath.Join(dir, "blobs", "staging")) == 0
 	})
 	t.Logf("staged files before restart: %d, jobs checked: %d", stagedBefore, len(jobs))
@@ -211,7 +213,7 @@ func checkNoOrphans(t *testing.T, dir string) int {
 	}
 	defer st.Close()
 	n := 0
-	imstest.WaitFor(t, 10*time.Second, "GC to remove unreferenced blobs", func() bool {
+	imstest.WaitFor(t, 30*time.Second, "GC to remove unreferenced blobs", func() bool {
 		n = 0
 		ok := true
 		_ = filepath.Walk(filepath.Join(dir, "blobs", "blobs"), func(path string, fi os.FileInfo, err error) error {
