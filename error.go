@@ -58,6 +58,7 @@ const (
 	CodeUnsupportedMedia    Code = "IMG.0262" // PATCH with a content type it does not take (415)
 	CodeJobEnded            Code = "IMG.0249"
 	CodeJobCancelled        Code = "IMG.0250"
+	CodeStorageFull         Code = "IMG.0251" // the blob store has no space left
 	CodeAuthFailed          Code = "APIGW.0301"
 	CodeRouteNotFound       Code = "APIGW.0101"
 	CodeEntityTooLarge      Code = "APIGW.0201"
@@ -107,6 +108,7 @@ var codes = map[Code]CodeInfo{
 	CodeUnsupportedMedia:    {415, "The request content type is not supported."},
 	CodeJobEnded:            {409, "The job has already ended and cannot be cancelled."},
 	CodeJobCancelled:        {409, "The job was cancelled."},
+	CodeStorageFull:         {507, "The image store has no space left for the image data; nothing was stored."},
 	CodeAuthFailed:          {401, "Incorrect IAM authentication information."},
 	CodeRouteNotFound:       {404, "The API does not exist or has not been published."},
 	CodeEntityTooLarge:      {413, "Request entity too large."},
@@ -181,6 +183,9 @@ func ErrorCode(err error) Code {
 	if errors.Is(err, ErrInvalidText) {
 		return CodeBadRequest
 	}
+	if errors.Is(err, ErrStorageFull) {
+		return CodeStorageFull
+	}
 	return CodeInternal
 }
 
@@ -195,6 +200,9 @@ func ErrorMessage(err error) string {
 	}
 	if errors.Is(err, ErrInvalidText) {
 		return invalidTextMessage
+	}
+	if errors.Is(err, ErrStorageFull) {
+		return CodeStorageFull.Info().Message
 	}
 	return CodeInternal.Info().Message
 }
@@ -215,6 +223,10 @@ var (
 	// compare (PostgreSQL refuses NUL characters and invalid UTF-8). It is
 	// always the caller's input, never a server fault.
 	ErrInvalidText = errors.New("text the store cannot hold")
+	// ErrStorageFull means a blob store ran out of space (ENOSPC, a quota)
+	// while writing. It is the server's condition, not the caller's
+	// mistake, and answers 507 rather than an unknown error.
+	ErrStorageFull = errors.New("no space left in the blob store")
 )
 
 // Internal wraps an unexpected error (what failed, and why) so that it is
@@ -229,7 +241,7 @@ func Internal(err error, what string) error {
 	if errors.As(err, &e) {
 		return err
 	}
-	if errors.Is(err, ErrInvalidText) {
+	if errors.Is(err, ErrInvalidText) || errors.Is(err, ErrStorageFull) {
 		return &Error{Code: ErrorCode(err), Message: ErrorMessage(err), Err: err}
 	}
 	return &Error{Code: CodeInternal, Message: CodeInternal.Info().Message, Err: fmt.Errorf("%s: %w", what, err)}

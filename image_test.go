@@ -2,6 +2,7 @@ package imsd
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -61,9 +62,15 @@ func TestErrorsAsData(t *testing.T) {
 		if info.Status < 400 || info.Status > 599 || info.Message == "" {
 			t.Fatalf("%s: status %d message %q", code, info.Status, info.Message)
 		}
-		if info.Status >= 500 && code != CodeInternal {
+		// Only the server's own conditions are 5xx: an unknown error and a
+		// full image store.
+		if info.Status >= 500 && code != CodeInternal && code != CodeStorageFull {
 			t.Fatalf("%s answers %d: client mistakes must never be 5xx", code, info.Status)
 		}
+	}
+	full := fmt.Errorf("write: %w: no space left on device", ErrStorageFull)
+	if ErrorCode(full) != CodeStorageFull || ErrorCode(Internal(full, "upload")) != CodeStorageFull {
+		t.Fatal("a full image store must keep its code through Internal")
 	}
 }
 

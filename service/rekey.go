@@ -145,6 +145,9 @@ func (s *Service) runSealingCopy(ctx context.Context, job *imsd.Job, dst *imsd.I
 	}
 	committing := s.now()
 	info, err := w.CommitAs(ctx, dst.BlobDigest)
+	if errors.Is(err, imsd.ErrStorageFull) {
+		return errCopyStorageFull // a failed commit keeps nothing staged
+	}
 	if err != nil {
 		return err // retried from the start: a failed commit keeps nothing staged
 	}
@@ -208,6 +211,10 @@ func (s *Service) resumeCopy(ctx context.Context, job *imsd.Job, sum hash.Hash) 
 	return w, 0, nil
 }
 
+// errCopyStorageFull fails a copy that filled the image store: retrying
+// would fill it again.
+var errCopyStorageFull = fail(imsd.CodeStorageFull, "The image store ran out of space during the copy; the partial copy was removed.")
+
 // stopCopy handles an interrupted copy: when the job was cancelled (it
 // ended, or its image is gone) the staged data is removed; when it was
 // interrupted otherwise (a shutdown, a transient error, another runner
@@ -225,6 +232,12 @@ func (s *Service) stopCopy(ctx context.Context, job *imsd.Job, w imsd.ResumableW
 	case err == nil && cur.LeaseOwner != job.LeaseOwner:
 		_ = w.Release(bg)
 		return ErrJobTaken
+	case errors.Is(cause, imsd.ErrStorageFull):
+		// Retrying would fill the disk again: give the space back and fail.
+		if cerr := w.Cancel(bg); cerr != nil {
+			s.log.Warn("remove the staged data of a copy that filled the disk", "job_id", job.ID, "err", cerr)
+		}
+		return errCopyStorageFull
 	}
 	_ = w.Release(bg)
 	return cause

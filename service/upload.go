@@ -83,10 +83,11 @@ func (s *Service) ImageUpload(ctx context.Context, p *imsd.Principal, id string,
 	}
 	got, err := s.receive(ctx, img, body, seal)
 	if err != nil {
-		// Data the caller got wrong leaves the image queued for another
-		// try; a broken transfer or a server fault marks it killed.
+		// Data the caller got wrong, or a full image store (nothing was
+		// kept), leaves the image queued for another try; a broken
+		// transfer or a server fault marks it killed.
 		status := imsd.ImageKilled
-		if c := imsd.ErrorCode(err); c == imsd.CodeDiskFormatMismatch || c == imsd.CodeImageTooLarge || c == imsd.CodeBadRequest {
+		if c := imsd.ErrorCode(err); c == imsd.CodeDiskFormatMismatch || c == imsd.CodeImageTooLarge || c == imsd.CodeBadRequest || c == imsd.CodeStorageFull {
 			status = imsd.ImageQueued
 		}
 		s.finishUpload(ctx, img, status)

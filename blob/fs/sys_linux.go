@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -45,4 +46,10 @@ func withFd(f *os.File, fn func(fd int)) {
 // filesystem does not support it (tmpfs, some network filesystems).
 func openDirect(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_WRONLY|unix.O_DIRECT, 0)
+}
+
+// outOfSpace reports whether err means the filesystem is full or the
+// user's quota is spent.
+func outOfSpace(err error) bool {
+	return errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT)
 }

@@ -5,6 +5,7 @@ package fs
 import (
 	"errors"
 	"os"
+	"syscall"
 )
 
 // renameNoReplace renames oldpath to newpath, failing with an error that
@@ -21,3 +22,6 @@ func adviseSequential(*os.File, int64, int64) {}
 
 // openDirect reports that direct I/O is not used on this system.
 func openDirect(string) (*os.File, error) { return nil, errors.ErrUnsupported }
+
+// outOfSpace reports whether err means the filesystem is full.
+func outOfSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) }

@@ -274,14 +274,14 @@ func (w *writer) writeOut(c chunk) error {
 	p := c.b[:c.n]
 	if w.direct && c.n == bufSize && c.off%bufSize == 0 && aligned(p) {
 		if _, err := w.f.WriteAt(p, c.off); err != nil {
-			return fmt.Errorf("fs: write staging file: %w", err)
+			return writeErr("write staging file", err)
 		}
 		return nil
 	}
 	for off := c.off; len(p) > 0; {
 		k := min(len(p), writeSize)
 		if _, err := w.bf.WriteAt(p[:k], off); err != nil {
-			return fmt.Errorf("fs: write staging file: %w", err)
+			return writeErr("write staging file", err)
 		}
 		p, off = p[k:], off+int64(k)
 	}
@@ -372,7 +372,7 @@ func (w *writer) place(digest string) error {
 		return fmt.Errorf("fs: commit: %w", err)
 	}
 	if err := w.bf.Sync(); err != nil {
-		return fmt.Errorf("fs: commit: sync: %w", err)
+		return writeErr("commit: sync", err)
 	}
 	if err := w.closeFiles(); err != nil {
 		return fmt.Errorf("fs: commit: %w", err)
@@ -476,14 +476,14 @@ func (w *writer) Checkpoint(ctx context.Context) ([]byte, error) {
 	}
 	if w.err == nil && w.cur != nil && w.fill > 0 {
 		if _, err := w.bf.WriteAt(w.cur[:w.fill], w.base); err != nil {
-			w.err = fmt.Errorf("fs: checkpoint: %w", err)
+			w.err = writeErr("checkpoint", err)
 		}
 	}
 	if w.err != nil {
 		return nil, w.err
 	}
 	if err := w.bf.Sync(); err != nil {
-		w.err = fmt.Errorf("fs: checkpoint: sync: %w", err)
+		w.err = writeErr("checkpoint: sync", err)
 		return nil, w.err
 	}
 	return json.Marshal(checkpointToken{Staging: filepath.Base(w.path), Size: w.size})
@@ -509,4 +509,13 @@ const directAlign = 4096
 // the 1 MiB blocks page-aligned; this is checked, not assumed).
 func aligned(p []byte) bool {
 	return len(p) > 0 && uintptr(unsafe.Pointer(&p[0]))%directAlign == 0
+}
+
+// writeErr wraps an error of writing staged data; running out of space
+// also matches imsd.ErrStorageFull, so callers answer 507 and not 500.
+func writeErr(what string, err error) error {
+	if outOfSpace(err) {
+		return fmt.Errorf("fs: %s: %w: %w", what, imsd.ErrStorageFull, err)
+	}
+	return fmt.Errorf("fs: %s: %w", what, err)
 }
