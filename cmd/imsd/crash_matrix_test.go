@@ -167,18 +167,7 @@ func startRekey(t *testing.T, e *sdktest.Env, f *crashFixtures) {
 	t.Helper()
 	f.big = bytes.Repeat([]byte("re-key me, "), 12<<20/11)
 	src := uploadImage(t, e, "crash-rekey-source", f.big)
-	body, _ := json.Marshal(map[string]string{"key_alias": "crash-key"})
-	resp := e.Do(t, sdktest.Request{Method: "POST", Path: "/v1.0/" + e.Creds.ProjectID + "/kms/create-key", JSONBody: body})
-	defer resp.Body.Close()
-	var out struct {
-		KeyInfo struct {
-			KeyID string `json:"key_id"`
-		} `json:"key_info"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.KeyInfo.KeyID == "" {
-		t.Fatalf("create key: %d %v", resp.StatusCode, err)
-	}
-	startCopy(t, e, src, "crash-rekey", out.KeyInfo.KeyID)
+	startCopy(t, e, src, "crash-rekey", createKey(t, e, "crash-key"))
 }
 
 // startCopy asks for an in-region copy; the server may die before or after

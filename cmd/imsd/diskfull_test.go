@@ -96,20 +96,16 @@ func diskFull(t *testing.T, bin string, b crashBackend) {
 	keep := uploadImage(t, e, "keep", small)
 	base := usedBytes(t, blobs)
 
-	t.Run("upload", func(t *testing.T) {
-		id := newImage(t, e, map[string]string{"name": "too-big", "disk_format": "raw"})
-		resp := e.Do(t, sdktest.Request{Method: "PUT", Path: "/v2/images/" + id + "/file",
-			ContentType: "application/octet-stream", Body: bytes.NewReader(make([]byte, 24<<20))})
-		wantStorageFull(t, "upload", resp)
-		wantStatus(t, e, id, "queued")
-	})
-	t.Run("stage", func(t *testing.T) {
-		id := newImage(t, e, map[string]string{"name": "too-big-staged", "disk_format": "raw"})
-		resp := e.Do(t, sdktest.Request{Method: "PUT", Path: "/v2/images/" + id + "/stage",
-			ContentType: "application/octet-stream", Body: bytes.NewReader(make([]byte, 24<<20))})
-		wantStorageFull(t, "stage", resp)
-		wantStatus(t, e, id, "queued")
-	})
+	// An upload and a Glance stage that do not fit.
+	for _, into := range []string{"file", "stage"} {
+		t.Run(into, func(t *testing.T) {
+			id := newImage(t, e, map[string]string{"name": "too-big-" + into, "disk_format": "raw"})
+			resp := e.Do(t, sdktest.Request{Method: "PUT", Path: "/v2/images/" + id + "/" + into,
+				ContentType: "application/octet-stream", Body: bytes.NewReader(make([]byte, 24<<20))})
+			wantStorageFull(t, "PUT "+into, resp)
+			wantStatus(t, e, id, "queued")
+		})
+	}
 	t.Run("re-key copy", func(t *testing.T) {
 		keyA, keyB := createKey(t, e, "full-a"), createKey(t, e, "full-b")
 		src := newImage(t, e, map[string]string{"name": "encrypted-9m", "disk_format": "raw", "__system__cmkid": keyA})
