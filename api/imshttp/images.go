@@ -394,21 +394,30 @@ func (s *Server) handleGlanceList(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	first := cloneValues(v)
-	first.Del("marker")
-	resp := map[string]any{"schema": "/v2/schemas/images", "first": "/v2/images" + encodeQuery(first)}
-	if len(imgs) > limit && limit > 0 {
-		imgs = imgs[:limit]
-		next := cloneValues(v)
-		next.Set("marker", imgs[len(imgs)-1].ID)
-		resp["next"] = "/v2/images" + encodeQuery(next)
-	}
+	resp, n := glancePage(v, "/v2/images", "/v2/schemas/images", len(imgs), limit, func(i int) string { return imgs[i].ID })
+	imgs = imgs[:n]
 	out := make([]map[string]any, len(imgs))
 	for i, img := range imgs {
 		out[i] = api.ImageJSON(img, api.ViewGlance)
 	}
 	resp["images"] = out
 	httpkit.WriteJSON(w, http.StatusOK, resp)
+}
+
+// glancePage starts a Glance list body: its schema, its first link, and a
+// next link when the n rows fetched (limit+1 were asked for) hold more
+// than one page. It returns how many rows belong to this page.
+func glancePage(v url.Values, path, schema string, n, limit int, idAt func(int) string) (map[string]any, int) {
+	first := cloneValues(v)
+	first.Del("marker")
+	resp := map[string]any{"schema": schema, "first": path + encodeQuery(first)}
+	if n > limit && limit > 0 {
+		n = limit
+		next := cloneValues(v)
+		next.Set("marker", idAt(n-1))
+		resp["next"] = path + encodeQuery(next)
+	}
+	return resp, n
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -230,15 +230,8 @@ func (s *Server) handleListTasks(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	first := cloneValues(v)
-	first.Del("marker")
-	resp := map[string]any{"schema": "/v2/schemas/tasks", "first": "/v2/tasks" + encodeQuery(first)}
-	if len(js) > limit && limit > 0 {
-		js = js[:limit]
-		next := cloneValues(v)
-		next.Set("marker", js[len(js)-1].ID)
-		resp["next"] = "/v2/tasks" + encodeQuery(next)
-	}
+	resp, n := glancePage(v, "/v2/tasks", "/v2/schemas/tasks", len(js), limit, func(i int) string { return js[i].ID })
+	js = js[:n]
 	resp["tasks"] = tasksJSON(js)
 	httpkit.WriteJSON(w, http.StatusOK, resp)
 }
